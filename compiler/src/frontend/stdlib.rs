@@ -1,0 +1,29 @@
+//! The required standard modules of LANGUAGE.md §5.3, embedded into solvrac from `stdlib/`.
+//!
+//! They are ordinary SolvraScript; the only privilege they have is access to internal builtins
+//! such as `__svs_floor` (see `stdlib/README.md`).
+
+/// (module name, source text) for every standard module.
+pub const MODULES: &[(&str, &str)] = &[
+    ("vector", include_str!("../../../stdlib/vector.svs")),
+    ("string", include_str!("../../../stdlib/string.svs")),
+    ("io", include_str!("../../../stdlib/io.svs")),
+    ("math", include_str!("../../../stdlib/math.svs")),
+    ("time", include_str!("../../../stdlib/time.svs")),
+    ("json", include_str!("../../../stdlib/json.svs")),
+];
+
+/// Source of the standard module `name`, if there is one.
+pub fn source(name: &str) -> Option<&'static str> {
+    MODULES.iter().find(|(n, _)| *n == name).map(|(_, s)| *s)
+}
+
+/// The standard module a dotted import names: `std.math`, `stdx.json`, `std.core.vector`.
+pub fn dotted(parts: &[&str]) -> Option<&'static str> {
+    let name = match parts {
+        ["std" | "stdx", name] => *name,
+        ["std" | "stdx", "core", name @ ("vector" | "string")] => *name,
+        _ => return None,
+    };
+    MODULES.iter().find(|(n, _)| *n == name).map(|(n, _)| *n)
+}
