@@ -78,13 +78,18 @@ impl Lexer<'_> {
             }
             self.token();
         }
-        for open in std::mem::take(&mut self.interps) {
+        let unclosed = std::mem::take(&mut self.interps);
+        for open in &unclosed {
             self.error(
                 Code::UnterminatedInterpolation,
                 open.start,
                 open.start + 2,
                 "unterminated interpolation",
             );
+        }
+        if !unclosed.is_empty() {
+            // Stands in for the missing `}` so the parser does not report it a second time.
+            self.push(TokenKind::Error, self.src.len());
         }
         let end = self.src.len();
         self.pos = end;

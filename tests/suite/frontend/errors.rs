@@ -32,12 +32,20 @@ fn expectations(text: &str) -> Vec<Expected> {
 fn each_error_program_reports_its_errors() {
     let dir = repo_root().join("tests/data/errors");
     let files = svs_files(&dir);
-    assert!(files.len() >= 30, "expected error programs in {}", dir.display());
+    assert!(
+        files.len() >= 30,
+        "expected error programs in {}",
+        dir.display()
+    );
     let mut failures = Vec::new();
     for file in &files {
         let text = std::fs::read_to_string(file).expect("read");
         let expected = expectations(&text);
-        assert!(!expected.is_empty(), "{} has no // ERROR: line", file.display());
+        assert!(
+            !expected.is_empty(),
+            "{} has no // ERROR: line",
+            file.display()
+        );
         let (program, diags) = solvrac::frontend::load_file(file, LoadOptions::default());
         let headlines: Vec<String> = diags.iter().map(|d| d.headline(&program.sources)).collect();
         for e in &expected {
@@ -71,8 +79,16 @@ fn diagnostic_snapshots() {
 #[test]
 fn every_code_has_an_explanation() {
     for info in diag::CODES {
-        assert!(info.id.starts_with('E') && info.id.len() == 5, "{}", info.id);
-        assert!(!info.explanation.is_empty(), "{} has no explanation", info.id);
+        assert!(
+            info.id.starts_with('E') && info.id.len() == 5,
+            "{}",
+            info.id
+        );
+        assert!(
+            !info.explanation.is_empty(),
+            "{} has no explanation",
+            info.id
+        );
         assert_eq!(diag::Code::lookup(info.id).map(|i| i.code), Some(info.code));
     }
 }

@@ -7,19 +7,35 @@ use solvrac::frontend::{ast, parse_file, FileId};
 /// Parses `src` and returns the printed AST; panics with the diagnostics if there are any.
 fn ast_of(src: &str) -> String {
     let (module, diags) = parse_file(FileId(0), src);
-    assert!(diags.is_empty(), "unexpected diagnostics for {src:?}: {diags:?}");
+    assert!(
+        diags.is_empty(),
+        "unexpected diagnostics for {src:?}: {diags:?}"
+    );
     ast::print_module(&module)
 }
 
 fn check(src: &str, expected: &str) {
-    assert_eq!(ast_of(src).trim_end(), expected.trim_end(), "source: {src:?}");
+    assert_eq!(
+        ast_of(src).trim_end(),
+        expected.trim_end(),
+        "source: {src:?}"
+    );
 }
 
 #[test]
 fn rule_c_continues_on_leading_operators() {
-    check("let total = price\n    * quantity\n    + shipping", "(let total (+ (* price quantity) shipping))");
-    check("let ok = ready\n    && total > 0", "(let ok (&& ready (> total 0)))");
-    check("let v = obj\n    .method()", "(let v (call (. obj method)))");
+    check(
+        "let total = price\n    * quantity\n    + shipping",
+        "(let total (+ (* price quantity) shipping))",
+    );
+    check(
+        "let ok = ready\n    && total > 0",
+        "(let ok (&& ready (> total 0)))",
+    );
+    check(
+        "let v = obj\n    .method()",
+        "(let v (call (. obj method)))",
+    );
     check("x = 5\n-y", "(= x (- 5 y))");
 }
 
@@ -40,10 +56,7 @@ fn operands_of_return_and_panic_stop_at_line_breaks() {
 
 #[test]
 fn else_catch_finally_may_start_a_line() {
-    check(
-        "if a {\n} \nelse {\n}",
-        "if a {\n}\nelse {\n}",
-    );
+    check("if a {\n} \nelse {\n}", "if a {\n}\nelse {\n}");
     check(
         "try {\n}\ncatch e {\n}\nfinally {\n}",
         "try {\n}\ncatch e {\n}\nfinally {\n}",
@@ -78,22 +91,34 @@ fn strings_interpolate_in_both_forms() {
     check(r#""a${x}b""#, r#"(template "a" x "b")"#);
     check(r#"`${n * 2}`"#, "(template (* n 2))");
     check(r#""cost: \${n}""#, r#""cost: ${n}""#);
-    check(r#""nested: ${"[" + `${n}` + "]"}""#, r#"(template "nested: " (+ (+ "[" (template n)) "]"))"#);
+    check(
+        r#""nested: ${"[" + `${n}` + "]"}""#,
+        r#"(template "nested: " (+ (+ "[" (template n)) "]"))"#,
+    );
     check(r#""\d\q""#, r#""\\d\\q""#);
 }
 
 #[test]
 fn lambdas_and_function_expressions() {
     check("lambda || -> 42", "(lambda () 42)");
-    check("let f = lambda |a, b,| -> a + b", "(let f (lambda (a, b) (+ a b)))");
-    check("apply(fn (x) { return x }, 1)", "(call apply (fn (x) {1 stmts}) 1)");
+    check(
+        "let f = lambda |a, b,| -> a + b",
+        "(let f (lambda (a, b) (+ a b)))",
+    );
+    check(
+        "apply(fn (x) { return x }, 1)",
+        "(call apply (fn (x) {1 stmts}) 1)",
+    );
     check("async fn f() {}", "async fn f() {\n}");
 }
 
 #[test]
 fn statement_level_if_then_is_an_expression() {
     check("if a then b else c", "(if a b c)");
-    check("let v = if 3 > 1 { 7 } else { 0 };", "(let v (if (> 3 1) 7 0))");
+    check(
+        "let v = if 3 > 1 { 7 } else { 0 };",
+        "(let v (if (> 3 1) 7 0))",
+    );
 }
 
 #[test]

@@ -13,11 +13,16 @@ fn survive(text: String) -> usize {
 
 fn corpus() -> Vec<String> {
     let root = repo_root();
-    ["tests/data/conformance", "tests/data/parse", "tests/data/errors", "examples"]
-        .iter()
-        .flat_map(|d| svs_files(&root.join(d)))
-        .map(|f| std::fs::read_to_string(f).expect("read"))
-        .collect()
+    [
+        "tests/data/conformance",
+        "tests/data/parse",
+        "tests/data/errors",
+        "examples",
+    ]
+    .iter()
+    .flat_map(|d| svs_files(&root.join(d)))
+    .map(|f| std::fs::read_to_string(f).expect("read"))
+    .collect()
 }
 
 #[test]
@@ -30,7 +35,9 @@ fn random_bytes() {
             survive(String::from_utf8_lossy(&bytes).into_owned());
             // Random text over the language's own alphabet reaches deeper into the parser.
             let alphabet = b"let fn if else while for in match try catch finally return { } ( ) [ ] , ; : :: . -> => = == + - * / % < > ! && || lambda | async await \" ` ${ } x y 1 2.5 \n";
-            let text: Vec<u8> = (0..len).map(|_| alphabet[rng.usize(..alphabet.len())]).collect();
+            let text: Vec<u8> = (0..len)
+                .map(|_| alphabet[rng.usize(..alphabet.len())])
+                .collect();
             survive(String::from_utf8_lossy(&text).into_owned());
         }
     });

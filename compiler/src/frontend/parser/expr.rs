@@ -144,7 +144,7 @@ impl Parser {
                 if !matches!(call.kind, ExprKind::Call(..)) {
                     let d = Diagnostic::new(
                         Code::AsyncNotCall,
-                        operand.span,
+                        start.to(operand.span),
                         "'async' must be applied to a call",
                     )
                     .with_label("not a call")

@@ -228,8 +228,20 @@ impl Parser {
 
     /// After a failed statement: skip to the next plausible statement start, staying inside the
     /// current block. Brackets opened by skipped tokens are skipped as a whole.
-    fn synchronize(&mut self) {
+    ///
+    /// Brackets opened between `stmt_start` and the error are still open, so skipping first
+    /// closes them; a `}` ending an object literal is not mistaken for the end of the block.
+    fn synchronize(&mut self, stmt_start: usize) {
         let mut nesting = 0u32;
+        for tok in &self.tokens[stmt_start..self.pos] {
+            match tok.kind {
+                TokenKind::Punct(Punct::LParen | Punct::LBracket | Punct::LBrace)
+                | TokenKind::StrHead(_) => nesting += 1,
+                TokenKind::Punct(Punct::RParen | Punct::RBracket | Punct::RBrace)
+                | TokenKind::StrTail(_) => nesting = nesting.saturating_sub(1),
+                _ => {}
+            }
+        }
         let start = self.pos;
         loop {
             let tok = self.peek();

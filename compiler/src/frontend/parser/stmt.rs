@@ -28,7 +28,7 @@ impl Parser {
             Ok(Some(stmt)) => out.push(stmt),
             Ok(None) => {}
             Err(Failed) => {
-                self.synchronize();
+                self.synchronize(before);
                 if self.pos == before && !self.at_eof() && !self.at_punct(Punct::RBrace) {
                     self.bump();
                 }

@@ -566,6 +566,7 @@ impl Resolver {
             if let Some(Ref::Binding(id)) = self.res.refs.get(&root.id) {
                 let b = self.res.binding(*id);
                 let (what, help) = match b.kind {
+                    BindingKind::Const if !whole_variable => ("declared as `const` with an array literal here", "arrays are values, so changing an element changes the constant; declare it with `let`"),
                     BindingKind::Const => ("declared as `const` here", "declare it with `let` to make it reassignable"),
                     BindingKind::Fn | BindingKind::FnExprName => ("declared as a function here", "functions cannot be reassigned; store the function in a `let` variable instead"),
                     _ => ("imported here", "imported names cannot be reassigned; copy the value into a `let` variable"),

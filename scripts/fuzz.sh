@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# Builds every cargo-fuzz target in fuzz/ and runs each for a bounded time.
+#
+#   scripts/fuzz.sh [SECONDS]        SECONDS per target, default 60
+#
+# Environment:
+#   FUZZ_TARGETS="frontend program"  run only these targets (default: all, from `cargo fuzz list`)
+#   FUZZ_ARGS="-seed=1 ..."          extra libFuzzer arguments
+#
+# For each target it first replays the inputs under fuzz/regressions/<target>/ (bugs that were
+# fixed must stay fixed), then fuzzes for SECONDS, starting from the seed corpus
+# fuzz/corpus/<target>/ (fuzz/corpus/frontend/ for targets without their own) plus the inputs
+# earlier runs found in fuzz/corpus-work/<target>/ (git-ignored; only that directory is
+# written). Exits 1 if any target crashed, timed out or ran out of memory; the input is then
+# in fuzz/artifacts/<target>/ and the log says how to reproduce it. See docs/FUZZING.md.
+#
+# cargo-fuzz needs nightly-only rustc flags (-Zsanitizer=address); on a stable toolchain this
+# script sets RUSTC_BOOTSTRAP=1 so that stable rustc accepts them.
+set -uo pipefail
+
+seconds="${1:-60}"
+if ! [[ "$seconds" =~ ^[0-9]+$ ]] || [ "$seconds" -le 0 ]; then
+    echo "usage: scripts/fuzz.sh [SECONDS]   (SECONDS per target, a positive integer)" >&2
+    exit 2
+fi
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root" || exit 2
+export RUSTC_BOOTSTRAP=1
+
+# Same cap as MAX_INPUT in fuzz/src/lib.rs.
+max_len=65536
+
+if ! cargo fuzz --version >/dev/null 2>&1; then
+    echo "fuzz.sh: installing cargo-fuzz from crates.io"
+    cargo install cargo-fuzz --version '^0.13' --locked || {
+        echo "fuzz.sh: cannot install cargo-fuzz" >&2
+        exit 2
+    }
+fi
+echo "fuzz.sh: $(cargo fuzz --version), $(rustc --version)"
+
+echo "fuzz.sh: building all fuzz targets"
+if ! cargo fuzz build; then
+    echo "fuzz.sh: build failed" >&2
+    exit 2
+fi
+
+if [ -n "${FUZZ_TARGETS:-}" ]; then
+    read -r -a targets <<<"$FUZZ_TARGETS"
+else
+    mapfile -t targets < <(cargo fuzz list)
+fi
+if [ "${#targets[@]}" -eq 0 ]; then
+    echo "fuzz.sh: no fuzz targets found" >&2
+    exit 2
+fi
+
+read -r -a extra <<<"${FUZZ_ARGS:-}"
+bin_dir="$root/fuzz/target/x86_64-unknown-linux-gnu/release"
+failed=()
+summary=()
+
+for t in "${targets[@]}"; do
+    echo
+    echo "=== fuzz target '$t' ==="
+
+    # 1. Regressions: each file must run without a crash.
+    reg_dir="$root/fuzz/regressions/$t"
+    if [ -d "$reg_dir" ] && [ -n "$(find "$reg_dir" -maxdepth 1 -type f ! -name '*.md' -print -quit)" ]; then
+        mapfile -t reg_files < <(find "$reg_dir" -maxdepth 1 -type f ! -name '*.md' | sort)
+        echo "fuzz.sh: replaying ${#reg_files[@]} regression input(s) from fuzz/regressions/$t"
+        if ! SOLVRAC_FUZZ_MAX_INPUT=0 "$bin_dir/$t" -rss_limit_mb=8192 "${reg_files[@]}"; then
+            echo "fuzz.sh: target '$t' crashed on a regression input (see above)" >&2
+            failed+=("$t (regression)")
+            continue
+        fi
+    fi
+
+    # 2. Bounded fuzzing.
+    seeds="$root/fuzz/corpus/$t"
+    [ -d "$seeds" ] || seeds="$root/fuzz/corpus/frontend"
+    dict="$root/fuzz/$t.dict"
+    [ -f "$dict" ] || dict="$root/fuzz/frontend.dict"
+    work="$root/fuzz/corpus-work/$t"
+    artifacts="$root/fuzz/artifacts/$t"
+    mkdir -p "$work" "$artifacts"
+    log="$root/fuzz/artifacts/$t.log"
+    before="$(find "$artifacts" -maxdepth 1 -type f | sort)"
+
+    cargo fuzz run "$t" "$work" "$seeds" -- \
+        -dict="$dict" -max_len="$max_len" -max_total_time="$seconds" \
+        -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 "${extra[@]}" 2>&1 | tee "$log" |
+        grep -E --line-buffered '^(INFO: seed corpus|#[0-9]+[[:space:]]+(INITED|pulse|DONE))|ERROR|SUMMARY|panicked|Test unit written|Reproduce|^Done|^stat::'
+    rc=${PIPESTATUS[0]}
+    new_artifacts="$(comm -13 <(printf '%s\n' "$before") <(find "$artifacts" -maxdepth 1 -type f | sort) | sed '/^$/d')"
+
+    execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
+    rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
+    cov=$(grep -oE '^#[0-9]+[[:space:]]+(DONE|pulse|INITED).*cov: [0-9]+ ft: [0-9]+' "$log" | tail -1 | grep -oE 'cov: [0-9]+ ft: [0-9]+')
+    summary+=("$t: rc=$rc execs=${execs:-?} exec/s=${rate:-?} ${cov:-cov: ?}")
+
+    if [ "$rc" -ne 0 ] || [ -n "$new_artifacts" ]; then
+        echo "fuzz.sh: target '$t' FAILED (exit $rc); new artifacts:" >&2
+        printf '  %s\n' $new_artifacts >&2
+        echo "  reproduce: RUSTC_BOOTSTRAP=1 cargo fuzz run $t fuzz/artifacts/$t/<file>" >&2
+        echo "  minimize:  RUSTC_BOOTSTRAP=1 cargo fuzz tmin $t fuzz/artifacts/$t/<file>" >&2
+        echo "  full log:  fuzz/artifacts/$t.log" >&2
+        failed+=("$t")
+    fi
+done
+
+echo
+echo "=== fuzz summary (${seconds}s per target) ==="
+printf '  %s\n' "${summary[@]}"
+if [ "${#failed[@]}" -gt 0 ]; then
+    echo "fuzz.sh: FAILED: ${failed[*]}" >&2
+    exit 1
+fi
+echo "fuzz.sh: no crash found"
