@@ -107,7 +107,7 @@ fn lambdas_and_function_expressions() {
     );
     check(
         "apply(fn (x) { return x }, 1)",
-        "(call apply (fn (x) {1 stmts}) 1)",
+        "(call apply (fn (x) {(return x)}) 1)",
     );
     check("async fn f() {}", "async fn f() {\n}");
 }

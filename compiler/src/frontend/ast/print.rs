@@ -298,7 +298,15 @@ pub fn expr(e: &Expr) -> String {
             };
             let body = match &func.body {
                 FnBody::Expr(e) => expr(e),
-                FnBody::Block(b) => format!("{{{} stmts}}", b.stmts.len()),
+                FnBody::Block(b) => {
+                    let mut inner = Printer {
+                        out: String::new(),
+                        indent: 0,
+                    };
+                    b.stmts.iter().for_each(|s| inner.stmt(s));
+                    let lines: Vec<&str> = inner.out.lines().map(str::trim).collect();
+                    format!("{{{}}}", lines.join(" "))
+                }
             };
             format!(
                 "({}{kw} ({}) {body})",
