@@ -4,15 +4,26 @@
 //! binaries link `libsolvra_rt.a`. It must build with rustc 1.63 (Debian's cross toolchain), so
 //! keep to edition 2021 and to std APIs available there.
 //!
-//! The runtime proper (values, heap, builtins, scheduler) lands with the `[runtime]` issue; for
-//! now this crate only fixes the crate shape that the cross-build scripts rely on.
+//! Layout: `value` (the tagged value), `heap` (headers, allocation, the collector), one module
+//! per heap type (`string`, `array`, `object`, `function`, `task`), `error`, and `builtins`.
+//! docs/MEMORY_MODEL.md describes the layouts and the collector.
+
+pub mod array;
+pub mod builtins;
+pub mod error;
+pub mod function;
+pub mod heap;
+pub mod object;
+pub mod string;
+pub mod task;
+pub mod value;
+
+pub use error::{RtError, RtResult};
+pub use solvra_hal as hal;
+pub use value::{Tag, Value};
 
 /// The runtime's version, exported so a linked binary can be matched with its compiler.
 #[no_mangle]
 pub extern "C" fn solvra_rt_version() -> u32 {
     1
 }
-
-pub mod builtins;
-
-pub use solvra_hal as hal;

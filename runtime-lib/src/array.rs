@@ -1,0 +1,189 @@
+//! Arrays: ordered values with value semantics (§3.10.1) through a sticky shared bit.
+//!
+//! Storing an array in a second place (a variable, a field, an element, an argument that
+//! outlives the call) marks it `FLAG_SHARED`; a mutation through any place first copies a shared
+//! array (`make_unique`). An unshared array is mutated in place, so `a = push(a, x)` in a loop
+//! is amortised O(1). All-int and all-float arrays keep typed storage, which compiled code can
+//! index without boxing; the first element of another type converts them to general storage.
+
+use crate::error::RtResult;
+use crate::heap::{self, GcHeader, HeapObject, ObjKind, FLAG_SHARED};
+use crate::value::{Tag, Value};
+
+pub enum Storage {
+    Ints(Vec<i64>),
+    Floats(Vec<f64>),
+    Values(Vec<Value>),
+}
+
+pub struct ArrayObj {
+    pub storage: Storage,
+}
+
+impl HeapObject for ArrayObj {
+    const KIND: ObjKind = ObjKind::Array;
+    fn extra_bytes(&self) -> usize {
+        match &self.storage {
+            Storage::Ints(v) => v.capacity() * 8,
+            Storage::Floats(v) => v.capacity() * 8,
+            Storage::Values(v) => v.capacity() * std::mem::size_of::<Value>(),
+        }
+    }
+}
+
+impl ArrayObj {
+    pub fn len(&self) -> usize {
+        match &self.storage {
+            Storage::Ints(v) => v.len(),
+            Storage::Floats(v) => v.len(),
+            Storage::Values(v) => v.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn get(&self, i: usize) -> Value {
+        match &self.storage {
+            Storage::Ints(v) => Value::int(v[i]),
+            Storage::Floats(v) => Value::float(v[i]),
+            Storage::Values(v) => v[i],
+        }
+    }
+
+    pub fn set(&mut self, i: usize, value: Value) {
+        match (&mut self.storage, value.tag) {
+            (Storage::Ints(v), Tag::Int) => v[i] = value.as_int(),
+            (Storage::Floats(v), Tag::Float) => v[i] = value.as_float(),
+            (Storage::Values(v), _) => v[i] = value,
+            _ => {
+                self.generalize();
+                if let Storage::Values(v) = &mut self.storage {
+                    v[i] = value;
+                }
+            }
+        }
+    }
+
+    pub fn push(&mut self, value: Value) {
+        match (&mut self.storage, value.tag) {
+            (Storage::Ints(v), Tag::Int) => v.push(value.as_int()),
+            (Storage::Floats(v), Tag::Float) => v.push(value.as_float()),
+            (Storage::Values(v), _) => v.push(value),
+            (Storage::Ints(v), Tag::Float) if v.is_empty() => {
+                self.storage = Storage::Floats(vec![value.as_float()]);
+            }
+            _ => {
+                self.generalize();
+                if let Storage::Values(v) = &mut self.storage {
+                    v.push(value);
+                }
+            }
+        }
+    }
+
+    /// Switches typed storage to general values.
+    fn generalize(&mut self) {
+        let values: Vec<Value> = (0..self.len()).map(|i| self.get(i)).collect();
+        self.storage = Storage::Values(values);
+    }
+
+    pub fn to_vec(&self) -> Vec<Value> {
+        (0..self.len()).map(|i| self.get(i)).collect()
+    }
+}
+
+/// Allocates an array holding `items`, choosing typed storage when every item allows it.
+pub fn from_values(items: Vec<Value>) -> RtResult<Value> {
+    let storage = if !items.is_empty() && items.iter().all(|v| v.tag == Tag::Int) {
+        Storage::Ints(items.iter().map(|v| v.as_int()).collect())
+    } else if !items.is_empty() && items.iter().all(|v| v.tag == Tag::Float) {
+        Storage::Floats(items.iter().map(|v| v.as_float()).collect())
+    } else if items.is_empty() {
+        Storage::Ints(Vec::new())
+    } else {
+        Storage::Values(items)
+    };
+    let ptr = heap::alloc(ArrayObj { storage })?;
+    Ok(Value::heap(Tag::Array, ptr as *mut GcHeader))
+}
+
+/// The payload of an array value.
+pub fn obj<'a>(v: Value) -> &'a mut ArrayObj {
+    debug_assert_eq!(v.tag, Tag::Array);
+    // SAFETY: an `Array` value points at a live `ArrayObj`.
+    unsafe { heap::payload::<ArrayObj>(v.ptr()) }
+}
+
+pub fn len(v: Value) -> usize {
+    obj(v).len()
+}
+
+pub fn is_shared(v: Value) -> bool {
+    // SAFETY: heap value.
+    unsafe { (*v.ptr()).flags & FLAG_SHARED != 0 }
+}
+
+/// Marks an array as stored in more than one place.
+pub fn share(v: Value) {
+    if v.tag == Tag::Array {
+        // SAFETY: heap value.
+        unsafe { (*v.ptr()).flags |= FLAG_SHARED };
+    }
+}
+
+/// Returns an array that may be mutated through the place holding `v`: `v` itself if
+/// unshared, otherwise a fresh unshared copy (which the caller stores back into the place).
+pub fn make_unique(v: Value) -> RtResult<Value> {
+    if !is_shared(v) {
+        return Ok(v);
+    }
+    copy(v)
+}
+
+/// A fresh, unshared copy. Nested arrays are shared with the copy, not copied: they are copied
+/// lazily when mutated through it.
+pub fn copy(v: Value) -> RtResult<Value> {
+    let src = obj(v);
+    let storage = match &src.storage {
+        Storage::Ints(x) => Storage::Ints(x.clone()),
+        Storage::Floats(x) => Storage::Floats(x.clone()),
+        Storage::Values(x) => {
+            for item in x {
+                share(*item);
+            }
+            Storage::Values(x.clone())
+        }
+    };
+    let ptr = heap::alloc(ArrayObj { storage })?;
+    Ok(Value::heap(Tag::Array, ptr as *mut GcHeader))
+}
+
+/// Appends in place (the array must be unique) and updates heap accounting.
+pub fn push_in_place(arr: Value, item: Value) {
+    share(item);
+    let a = obj(arr);
+    let before = a.extra_bytes();
+    a.push(item);
+    let after = a.extra_bytes();
+    if after != before {
+        // SAFETY: `arr` is a live array.
+        unsafe {
+            let size = ((*arr.ptr()).size as usize + after).saturating_sub(before);
+            heap::account(arr.ptr(), size);
+        }
+    }
+}
+
+/// GC: the values an array holds.
+///
+/// # Safety
+/// `obj` must be a live array.
+pub unsafe fn trace(obj: *mut GcHeader, visit: &mut dyn FnMut(Value)) {
+    if let Storage::Values(items) = &heap::payload::<ArrayObj>(obj).storage {
+        for v in items {
+            visit(*v);
+        }
+    }
+}

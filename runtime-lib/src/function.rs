@@ -1,0 +1,146 @@
+//! Function values (§3.12.1): user functions and lambdas with their captured cells, and
+//! builtins as first-class values.
+//!
+//! User code is registered once per loaded function in the function table (`FnTable`) by the
+//! tier that loaded it; a function value names its table entry and carries the cells it
+//! captured (§3.3.3: captured variables are shared by reference, so each is a heap `Cell`).
+//! Because every call goes through the table, a tier can replace an entry (interpreter → JIT)
+//! without changing any function value.
+
+use crate::builtins::table::BuiltinId;
+use crate::error::RtResult;
+use crate::heap::{self, GcHeader, HeapObject, ObjKind};
+use crate::value::{Tag, Value};
+use std::cell::RefCell;
+
+/// Index of a user function in the function table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct FnId(pub u32);
+
+/// What the runtime knows about a user function.
+#[derive(Clone, Debug)]
+pub struct FnInfo {
+    /// `None` for lambdas and anonymous function expressions (displayed `<function>`).
+    pub name: Option<String>,
+    /// Number of declared parameters.
+    pub params: u32,
+    /// Parameters without a default (a prefix of the list).
+    pub required: u32,
+    /// The first parameter is named `self` (method receiver rule, §3.12.5).
+    pub self_first: bool,
+    pub is_async: bool,
+    /// Opaque data of the tier that runs the function (e.g. its bytecode).
+    pub code: usize,
+}
+
+thread_local! {
+    static TABLE: RefCell<Vec<FnInfo>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Adds a function to the table.
+pub fn register(info: FnInfo) -> FnId {
+    TABLE.with(|t| {
+        let mut t = t.borrow_mut();
+        t.push(info);
+        FnId(t.len() as u32 - 1)
+    })
+}
+
+pub fn info(id: FnId) -> FnInfo {
+    TABLE.with(|t| t.borrow()[id.0 as usize].clone())
+}
+
+pub enum Callee {
+    User(FnId),
+    Builtin(BuiltinId),
+}
+
+pub struct FunctionObj {
+    pub callee: Callee,
+    pub cells: Vec<Value>,
+}
+
+impl HeapObject for FunctionObj {
+    const KIND: ObjKind = ObjKind::Function;
+    fn extra_bytes(&self) -> usize {
+        self.cells.capacity() * std::mem::size_of::<Value>()
+    }
+}
+
+/// A captured variable.
+pub struct CellObj {
+    pub value: Value,
+}
+
+impl HeapObject for CellObj {
+    const KIND: ObjKind = ObjKind::Cell;
+}
+
+/// Allocates the cell of a captured variable.
+pub fn new_cell(value: Value) -> RtResult<Value> {
+    let ptr = heap::alloc(CellObj { value })?;
+    Ok(Value::heap(Tag::Cell, ptr as *mut GcHeader))
+}
+
+fn cell<'a>(cell: Value) -> &'a mut CellObj {
+    debug_assert_eq!(cell.tag, Tag::Cell);
+    // SAFETY: a `Cell` value points at a live `CellObj`.
+    unsafe { heap::payload::<CellObj>(cell.ptr()) }
+}
+
+pub fn cell_get(c: Value) -> Value {
+    cell(c).value
+}
+
+pub fn cell_set(c: Value, value: Value) {
+    crate::array::share(value);
+    cell(c).value = value;
+}
+
+pub fn new_user(id: FnId, cells: Vec<Value>) -> RtResult<Value> {
+    let ptr = heap::alloc(FunctionObj {
+        callee: Callee::User(id),
+        cells,
+    })?;
+    Ok(Value::heap(Tag::Function, ptr as *mut GcHeader))
+}
+
+pub fn new_builtin(id: BuiltinId) -> RtResult<Value> {
+    let ptr = heap::alloc(FunctionObj {
+        callee: Callee::Builtin(id),
+        cells: Vec::new(),
+    })?;
+    Ok(Value::heap(Tag::Function, ptr as *mut GcHeader))
+}
+
+pub fn obj<'a>(v: Value) -> &'a mut FunctionObj {
+    debug_assert_eq!(v.tag, Tag::Function);
+    // SAFETY: a `Function` value points at a live `FunctionObj`.
+    unsafe { heap::payload::<FunctionObj>(v.ptr()) }
+}
+
+/// The display name: `<function NAME>` or `<function>` (§3.16).
+pub fn display_name(v: Value) -> Option<String> {
+    match obj(v).callee {
+        Callee::User(id) => info(id).name,
+        Callee::Builtin(b) => Some(b.get().name.to_string()),
+    }
+}
+
+/// GC: captured cells.
+///
+/// # Safety
+/// `obj` must be a live function.
+pub unsafe fn trace(obj: *mut GcHeader, visit: &mut dyn FnMut(Value)) {
+    for v in &heap::payload::<FunctionObj>(obj).cells {
+        visit(*v);
+    }
+}
+
+/// GC: a cell's value.
+///
+/// # Safety
+/// `obj` must be a live cell.
+pub unsafe fn trace_cell(obj: *mut GcHeader, visit: &mut dyn FnMut(Value)) {
+    visit(heap::payload::<CellObj>(obj).value);
+}
