@@ -73,30 +73,23 @@ const fn internal(name: &'static str, min: u8, max: u8) -> Builtin {
 pub const BUILTINS: &[Builtin] = &[
     // §4.2 output and input
     variadic("prt"),
-    variadic("print"),
     variadic("println"),
     b("endl", 0, 0),
     b("input", 0, 1),
-    b("inp", 0, 1),
     b("io_stdout_writeln", 1, 1),
     b("io_stderr_writeln", 1, 1),
     // §4.3 conversion and introspection
     b("len", 1, 1),
     b("type", 1, 1),
-    b("typeof", 1, 1),
     b("to_string", 1, 1),
-    b("str", 1, 1),
     b("bool", 1, 1),
-    b("boolean", 1, 1),
     b("parse_int", 1, 2),
     b("parse_float", 1, 1),
     b("int", 1, 1),
     b("float", 1, 1),
     // §4.4 numeric helpers
     b("div", 2, 2),
-    b("division", 2, 2),
     b("sbt", 2, 2),
-    b("subtract", 2, 2),
     b("abs", 1, 1),
     b("min", 2, 2),
     b("max", 2, 2),
@@ -216,8 +209,16 @@ const ALIAS_FAMILIES: &[(&[&str], &[&str], &str)] = &[
     ),
 ];
 
-/// The irregular aliases of §4.11, as (alias, builtin).
+/// Plain-name synonyms of §4.2–§4.4 and the irregular aliases of §4.11, as (alias, builtin).
+/// An alias is the same function value as its builtin and displays with the builtin's name.
 const ALIASES: &[(&str, &str)] = &[
+    ("print", "prt"),
+    ("inp", "input"),
+    ("typeof", "type"),
+    ("str", "to_string"),
+    ("boolean", "bool"),
+    ("division", "div"),
+    ("subtract", "sbt"),
     ("std::io::print", "prt"),
     ("io::print", "prt"),
     ("std::io::prt", "prt"),
@@ -305,6 +306,8 @@ mod tests {
         assert_eq!(lookup_alias("legacy_fs_exists"), lookup("fs_exists"));
         assert_eq!(lookup_alias("math::floor"), None);
         assert_eq!(lookup_alias("legacy_object_keys"), None);
+        assert_eq!(lookup_alias("str"), lookup("to_string"));
+        assert_eq!(lookup_alias("print"), lookup("prt"));
     }
 
     #[test]
