@@ -5,17 +5,27 @@
 //! keep to edition 2021 and to std APIs available there.
 //!
 //! Layout: `value` (the tagged value), `heap` (headers, allocation, the collector), one module
-//! per heap type (`string`, `array`, `object`, `function`, `task`), `error`, and `builtins`.
+//! per heap type (`string`, `array`, `object`, `function`, `task`, `handle`), `error`, the
+//! operators (`ops`), the display format (`display`), buffered output (`stdout`), calls back
+//! into the executing tier (`callback`), `json`, and `builtins`.
 //! docs/MEMORY_MODEL.md describes the layouts and the collector.
 
 pub mod array;
 pub mod builtins;
+pub mod callback;
+pub mod display;
 pub mod error;
 pub mod function;
+pub mod handle;
 pub mod heap;
+pub mod json;
 pub mod object;
+pub mod ops;
+pub mod stdout;
 pub mod string;
 pub mod task;
+#[cfg(test)]
+mod testutil;
 pub mod value;
 
 pub use error::{RtError, RtResult};

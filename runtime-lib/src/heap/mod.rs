@@ -26,7 +26,7 @@ use std::cell::UnsafeCell;
 use std::collections::BTreeMap;
 
 pub use collect::{collect, GcStats};
-pub use stack::set_stack_base;
+pub use stack::{set_stack_base, with_stack_base};
 
 /// What kind of object follows a header.
 #[repr(u8)]
@@ -226,6 +226,15 @@ pub unsafe fn payload<'a, T: HeapObject>(obj: *mut GcHeader) -> &'a mut T {
 pub fn add_root(source: *const dyn RootSource) -> RootGuard {
     with_heap(|h| h.roots.push(source));
     RootGuard { source }
+}
+
+/// Moves `source` to a permanent place and registers it as a root for the rest of the thread's
+/// life: for per-thread registries (builtin function values, event handlers). Must be called at
+/// most once per registry and thread, since the allocation is never freed.
+pub fn leak_root<T: RootSource + 'static>(source: T) -> &'static T {
+    let leaked: &'static T = Box::leak(Box::new(source));
+    std::mem::forget(add_root(leaked as &dyn RootSource as *const dyn RootSource));
+    leaked
 }
 
 pub struct RootGuard {

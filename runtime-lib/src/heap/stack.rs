@@ -24,6 +24,24 @@ pub fn set_stack_base(base: *const u8) {
     });
 }
 
+/// Runs `f` with this thread's stack base set in a frame above it, so every value `f` (and what
+/// it calls) keeps in locals is a root. For tests and embedders that do not enter through the
+/// runtime's entry point; values created *outside* `f` are not covered.
+#[inline(never)]
+pub fn with_stack_base<R>(f: impl FnOnce() -> R) -> R {
+    let marker = 0usize;
+    set_stack_base(&marker as *const usize as *const u8);
+    let result = run_below(f);
+    // SAFETY: reading our own local; keeps `marker` (and so this frame) in place until here.
+    unsafe { std::ptr::read_volatile(&marker) };
+    result
+}
+
+#[inline(never)]
+fn run_below<R>(f: impl FnOnce() -> R) -> R {
+    f()
+}
+
 /// Calls `found` with every word of the native stack (and spilled registers).
 #[inline(never)]
 pub(super) fn scan(found: &mut dyn FnMut(usize)) {
