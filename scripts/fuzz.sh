@@ -73,6 +73,7 @@ for t in "${targets[@]}"; do
         if ! SOLVRAC_FUZZ_MAX_INPUT=0 "$bin_dir/$t" -rss_limit_mb=8192 "${reg_files[@]}"; then
             echo "fuzz.sh: target '$t' crashed on a regression input (see above)" >&2
             failed+=("$t (regression)")
+            summary+=("$t: crashed on a regression input, not fuzzed")
             continue
         fi
     fi
@@ -91,7 +92,7 @@ for t in "${targets[@]}"; do
     cargo fuzz run "$t" "$work" "$seeds" -- \
         -dict="$dict" -max_len="$max_len" -max_total_time="$seconds" \
         -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 "${extra[@]}" 2>&1 | tee "$log" |
-        grep -E --line-buffered '^(INFO: seed corpus|#[0-9]+[[:space:]]+(INITED|pulse|DONE))|ERROR|SUMMARY|panicked|Test unit written|Reproduce|^Done|^stat::'
+        grep -E --line-buffered '^(INFO: seed corpus|#[0-9]+[[:space:]]+(INITED|pulse|DONE))|^==[0-9]+== ?ERROR|^SUMMARY|panicked|deadly signal|out-of-memory|-timeout|Test unit written|^Done|^stat::'
     rc=${PIPESTATUS[0]}
     new_artifacts="$(comm -13 <(printf '%s\n' "$before") <(find "$artifacts" -maxdepth 1 -type f | sort) | sed '/^$/d')"
 
