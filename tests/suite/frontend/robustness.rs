@@ -89,7 +89,11 @@ fn deep_nesting_is_accepted_or_reported() {
         assert_eq!(survive(lambdas), 0);
         let sum = format!("let s = 1{}", " + 1".repeat(100_000));
         assert_eq!(survive(sum), 0, "long flat chains are not nesting");
-        // Beyond the limit: a diagnostic, not a crash.
+        // Beyond the limits: a diagnostic, not a crash.
+        let chain = format!("let t = 1{}", "+1".repeat(1_100_000));
+        assert!(survive(chain) > 0, "over-long operator chains are refused");
+        let calls = format!("f{}", "()".repeat(1_100_000));
+        assert!(survive(calls) > 0, "over-long suffix chains are refused");
         let deep = "(".repeat(1_000_000);
         assert!(survive(deep) > 0);
         let unclosed = "{".repeat(200_000);

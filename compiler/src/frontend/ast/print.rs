@@ -202,6 +202,10 @@ fn list(items: &[Expr]) -> String {
 
 /// One expression as an S-expression on a single line.
 pub fn expr(e: &Expr) -> String {
+    stacker::maybe_grow(64 * 1024, 4 * 1024 * 1024, || expr_inner(e))
+}
+
+fn expr_inner(e: &Expr) -> String {
     match &e.kind {
         ExprKind::Int(v) => v.to_string(),
         ExprKind::Float(v) => format!("{v:?}"),

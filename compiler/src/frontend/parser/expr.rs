@@ -92,6 +92,7 @@ impl Parser {
             if prec < min_prec {
                 break;
             }
+            self.chain_link()?;
             self.bump();
             let op = match op {
                 BinOp::Is if self.eat_kw(Keyword::Not) => BinOp::Bin(BinaryOp::Ne),
@@ -166,6 +167,12 @@ impl Parser {
     fn postfix(&mut self) -> PResult<Expr> {
         let mut e = self.primary()?;
         loop {
+            if matches!(
+                self.peek_kind(),
+                TokenKind::Punct(Punct::LParen | Punct::LBracket | Punct::Dot | Punct::ColonColon)
+            ) {
+                self.chain_link()?;
+            }
             match self.peek_kind() {
                 TokenKind::Punct(Punct::LParen) if self.postfix_bracket_allowed() => {
                     self.bump();

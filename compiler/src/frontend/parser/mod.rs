@@ -22,6 +22,11 @@ use super::token::{Keyword, Punct, Token, TokenKind};
 /// Deepest nesting of expressions, blocks and patterns the parser accepts.
 pub const MAX_DEPTH: u32 = 20_000;
 
+/// Longest chain of binary operators or postfix suffixes in one statement. A chain is flat in
+/// the source but as deep as it is long in the tree (`a + b + c` nests to the left), and trees
+/// are dropped recursively; the limit keeps that within the worker thread's stack.
+pub const MAX_CHAIN: u32 = 1_000_000;
+
 /// Parses a token stream from `lexer::lex` into a module.
 pub fn parse(file: FileId, tokens: Vec<Token>) -> (Module, Vec<Diagnostic>) {
     let mut p = Parser {
@@ -33,6 +38,7 @@ pub fn parse(file: FileId, tokens: Vec<Token>) -> (Module, Vec<Diagnostic>) {
         newline_sensitive: true,
         index_top: false,
         depth: 0,
+        chain: 0,
         loop_depth: 0,
         block_depth: 0,
     };
@@ -61,6 +67,8 @@ pub(crate) struct Parser {
     newline_sensitive: bool,
     index_top: bool,
     depth: u32,
+    /// Binary operators and postfix suffixes parsed in the current statement.
+    chain: u32,
     /// Loops enclosing the current statement within the current function.
     loop_depth: u32,
     /// Blocks enclosing the current statement; 0 at the top level of the file.
@@ -214,6 +222,22 @@ impl Parser {
         let r = stacker::maybe_grow(64 * 1024, 4 * 1024 * 1024, || f(self));
         self.depth -= 1;
         r
+    }
+
+    /// Counts one more link of an operator or suffix chain; refuses absurdly long ones.
+    fn chain_link(&mut self) -> PResult<()> {
+        self.chain += 1;
+        if self.chain > MAX_CHAIN {
+            let d = Diagnostic::new(
+                Code::TooDeep,
+                self.span(),
+                format!("expression too long (more than {MAX_CHAIN} operators or suffixes in one statement)"),
+            );
+            self.error(d);
+            self.pos = self.tokens.len() - 1;
+            return Err(Failed);
+        }
+        Ok(())
     }
 
     /// Runs `f` with the line-break context of a bracket (`sensitive == false`) or of a block.

@@ -122,6 +122,7 @@ impl Parser {
 
     fn stmt(&mut self) -> PResult<Option<Stmt>> {
         let start = self.span();
+        self.chain = 0;
         let kind = match self.peek_kind().clone() {
             TokenKind::Punct(Punct::Semi) => {
                 self.bump();
