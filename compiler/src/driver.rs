@@ -4,9 +4,11 @@
 //! that deeply nested (but valid) programs and the recursive tree walks over them cannot
 //! overflow the main thread's stack.
 
+use crate::bytecode;
 use crate::frontend::{self, diag, LoadOptions};
+use crate::interp::{self, Interp, Outcome};
 use clap::{Parser, Subcommand};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 /// Stack size of the worker thread that runs a command.
@@ -19,8 +21,8 @@ pub const WORKER_STACK: usize = 256 * 1024 * 1024;
     about = "Ahead-of-time compiler toolchain for SolvraScript (.svs)",
     long_about = "solvrac compiles SolvraScript programs through bytecode, Solvra IR and LLVM to native \
 executables, and checks them for errors.\n\nSubcommands appear as their parts land: today `check` \
-and `explain`.",
-    after_help = "Examples:\n  solvrac check app.svs              report every compile-time error in app.svs and its imports\n  solvrac explain E0301              explain an error code"
+`explain`, `run` (bytecode interpreter), `compile` and `disasm`.",
+    after_help = "Examples:\n  solvrac run app.svs                run a program\n  solvrac check app.svs              report every compile-time error in app.svs and its imports\n  solvrac compile app.svs            write app.svc (bytecode)\n  solvrac explain E0301              explain an error code"
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -48,6 +50,46 @@ status is 1 if any file has an error.\n\nExamples:\n  solvrac check app.svs\n  s
         /// Print nothing on success.
         #[arg(short, long)]
         quiet: bool,
+    },
+    /// Run a program (`.svs` source or `.svc` bytecode).
+    #[command(
+        after_help = "The program's exit status is solvrac's: 0, 1 after an uncaught runtime error \
+(reported on stderr as `runtime error: MESSAGE` with a stack trace), or N after `exit(N)`.\n\n\
+Examples:\n  solvrac run app.svs\n  solvrac run --tier=interp app.svc"
+    )]
+    Run {
+        /// The program: a `.svs` entry file or a compiled `.svc` file.
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+        /// Execution tier. Only the bytecode interpreter exists so far.
+        #[arg(long, value_enum, default_value_t = Tier::Interp)]
+        tier: Tier,
+        /// Extra directory to search for imported scripts (repeatable).
+        #[arg(short = 'M', long = "module-path", value_name = "DIR")]
+        module_paths: Vec<PathBuf>,
+    },
+    /// Compile a program and the modules it imports to a `.svc` bytecode file.
+    #[command(
+        after_help = "Examples:\n  solvrac compile app.svs              writes app.svc\n  solvrac compile app.svs -o out/app.svc"
+    )]
+    Compile {
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+        /// Output path (default: the source path with extension `.svc`).
+        #[arg(short, long, value_name = "OUT")]
+        output: Option<PathBuf>,
+        /// Extra directory to search for imported scripts (repeatable).
+        #[arg(short = 'M', long = "module-path", value_name = "DIR")]
+        module_paths: Vec<PathBuf>,
+    },
+    /// Print the bytecode of a program (`.svs`, compiled on the fly, or `.svc`).
+    #[command(after_help = "Examples:\n  solvrac disasm app.svs\n  solvrac disasm app.svc")]
+    Disasm {
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+        /// Extra directory to search for imported scripts (repeatable).
+        #[arg(short = 'M', long = "module-path", value_name = "DIR")]
+        module_paths: Vec<PathBuf>,
     },
     /// Explain a compile-time error code, e.g. `solvrac explain E0301`.
     #[command(after_help = "Run `solvrac explain --list` to see every code.")]
@@ -90,6 +132,101 @@ fn run(cli: Cli) -> u8 {
             quiet,
         } => check(&files, dump_ast, module_paths, quiet),
         Command::Explain { code, list } => explain(code.as_deref(), list),
+        Command::Run {
+            file,
+            tier: Tier::Interp,
+            module_paths,
+        } => match load_bytecode(&file, module_paths) {
+            Some(program) => run_interp(program),
+            None => 1,
+        },
+        Command::Compile {
+            file,
+            output,
+            module_paths,
+        } => {
+            let Some(program) = load_bytecode(&file, module_paths) else {
+                return 1;
+            };
+            let out = output.unwrap_or_else(|| file.with_extension("svc"));
+            match std::fs::write(&out, bytecode::format::write(&program)) {
+                Ok(()) => 0,
+                Err(e) => {
+                    eprintln!("solvrac: cannot write {}: {e}", out.display());
+                    1
+                }
+            }
+        }
+        Command::Disasm { file, module_paths } => match load_bytecode(&file, module_paths) {
+            Some(program) => {
+                print!("{}", bytecode::disasm::disassemble(&program));
+                0
+            }
+            None => 1,
+        },
+    }
+}
+
+/// Execution tiers of `solvrac run`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Tier {
+    /// The bytecode interpreter.
+    Interp,
+}
+
+/// Compiles a `.svs` program, or reads and verifies a `.svc` file; reports problems on stderr.
+pub fn load_bytecode(file: &Path, module_paths: Vec<PathBuf>) -> Option<bytecode::Program> {
+    if file.extension().is_some_and(|e| e == "svc") {
+        let bytes = match std::fs::read(file) {
+            Ok(b) => b,
+            Err(e) => {
+                eprintln!("solvrac: cannot read {}: {e}", file.display());
+                return None;
+            }
+        };
+        let program = match bytecode::format::read(&bytes) {
+            Ok(p) => p,
+            Err(e) => {
+                eprintln!("solvrac: {}: {}", file.display(), e.0);
+                return None;
+            }
+        };
+        if let Err(e) = bytecode::verify::verify(&program) {
+            eprintln!("solvrac: {}: rejected by the verifier: {e}", file.display());
+            return None;
+        }
+        return Some(program);
+    }
+    let (program, diags) = frontend::load_file(file, LoadOptions { module_paths });
+    if !diags.is_empty() {
+        diag::emit(&program.sources, &diags);
+        return None;
+    }
+    let code = bytecode::compile::compile(&program);
+    if let Err(e) = bytecode::verify::verify(&code) {
+        eprintln!("solvrac: internal error: compiled bytecode fails verification: {e}");
+        return None;
+    }
+    Some(code)
+}
+
+/// Runs a program in the interpreter and returns the process exit status.
+pub fn run_interp(program: bytecode::Program) -> u8 {
+    let mut interp = match Interp::new(program) {
+        Ok(i) => i,
+        Err(e) => {
+            eprint!("{}", interp::report(&e.message, &[]));
+            return 1;
+        }
+    };
+    let outcome = interp.run();
+    solvra_rt::stdout::finish();
+    match outcome {
+        Outcome::Done => 0,
+        Outcome::Error { message, trace } => {
+            eprint!("{}", interp::report(&message, &trace));
+            1
+        }
     }
 }
 

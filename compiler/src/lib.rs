@@ -7,3 +7,4 @@
 pub mod bytecode;
 pub mod driver;
 pub mod frontend;
+pub mod interp;

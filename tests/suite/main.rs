@@ -1,4 +1,5 @@
 //! The integration test suite: one binary, one module per area (LLVM is linked into every test
 //! binary later on, so the suite stays a single binary).
 
+mod conformance;
 mod frontend;

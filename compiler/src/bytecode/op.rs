@@ -141,6 +141,9 @@ define_ops! {
     InitGlobal { index: u32 } => (1, 0);
     /// Push the function value of builtin `id`.
     LoadBuiltin { id: u16 } => (0, 1);
+    /// `(value) -> value`: raise `cannot assign to immutable binding 'NAME'` if the value is an
+    /// array (an element write into a `const` holding an array, §6.3 C29).
+    CheckNotArray { name: u32 } => (1, 1);
     /// Mark an array on top of the stack as shared (it is about to live in a second place).
     Share => (1, 1);
     /// Arithmetic and comparison: pop two operands, push the result.
@@ -226,8 +229,8 @@ define_ops! {
     IsObject => (1, 1);
     /// `(object) -> bool`: does it have field `key`.
     HasField { key: u32 } => (1, 1);
-    /// Run module `module`'s top level unless it has already run.
-    ImportModule { module: u32 } => (0, 0);
+    /// Run module `module`'s top level unless it has already run; push `null`.
+    ImportModule { module: u32 } => (0, 1);
     /// Push a fresh namespace object of module `module`'s exports (§5.2).
     ModuleNamespace { module: u32 } => (0, 1);
     /// Push export `export` of module `module`.

@@ -152,6 +152,7 @@ impl FnVerifier<'_> {
                 Err(e(format!("captured cell {index} out of range")))
             }
             Op::LoadCell { name, .. }
+            | Op::CheckNotArray { name }
             | Op::StoreCell { name, .. }
             | Op::LoadUpval { name, .. }
             | Op::StoreUpval { name, .. }

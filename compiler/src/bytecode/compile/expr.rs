@@ -39,7 +39,7 @@ pub(super) fn has_effects(e: &Expr) -> bool {
             has_effects(s)
                 || arms
                     .iter()
-                    .any(|a| has_effects(&a.body) || a.guard.as_ref().map_or(false, has_effects))
+                    .any(|a| has_effects(&a.body) || a.guard.as_ref().is_some_and(has_effects))
         }
     })
 }

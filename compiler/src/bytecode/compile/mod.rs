@@ -406,6 +406,8 @@ impl<'a, 'c> Emitter<'a, 'c> {
             let slot = self.temp();
             self.f.slots.insert(b, slot);
         }
+        // Parameter by parameter: a default may capture the parameters before it, so each is
+        // boxed (if captured) before the next default runs.
         for (i, p) in func.params.iter().enumerate() {
             if let Some(default) = &p.default {
                 let skip = self.emit(Op::JumpIfArgGiven {
@@ -416,8 +418,6 @@ impl<'a, 'c> Emitter<'a, 'c> {
                 self.emit(Op::StoreLocal { slot: i as u16 });
                 self.patch(skip);
             }
-        }
-        for (i, p) in func.params.iter().enumerate() {
             let b = self.binding_of(p.name.id);
             if self.m.res.binding(b).captured {
                 self.emit(Op::BoxLocal { slot: i as u16 });
@@ -444,7 +444,7 @@ impl<'a, 'c> Emitter<'a, 'c> {
             .iter()
             .take_while(|p| p.default.is_none())
             .count() as u16;
-        let self_first = func.params.first().map_or(false, |p| p.name.name == "self");
+        let self_first = func.params.first().is_some_and(|p| p.name.name == "self");
         let index = self.finish_function(
             name.map(str::to_string),
             func.params.len() as u16,

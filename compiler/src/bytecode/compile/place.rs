@@ -9,11 +9,12 @@
 use super::{Emitter, VarLoc};
 use crate::bytecode::Op;
 use crate::frontend::ast::*;
-use crate::frontend::resolve::Ref;
+use crate::frontend::resolve::{BindingKind, Ref};
 use solvra_rt::builtins::table;
 
 enum Root {
-    Var(VarLoc),
+    /// A variable, and the name string constant if it is a `const`.
+    Var(VarLoc, Option<u32>),
     Temp(u16),
 }
 
@@ -95,7 +96,15 @@ impl<'a, 'c> Emitter<'a, 'c> {
             }
         }
         let root = match (&cur.kind, self.res().refs.get(&cur.id)) {
-            (ExprKind::Name(_), Some(Ref::Binding(b))) => Root::Var(self.loc(*b)),
+            (ExprKind::Name(name), Some(Ref::Binding(b))) => {
+                let is_const = self.res().binding(*b).kind == BindingKind::Const;
+                let name = if is_const {
+                    Some(self.str_const(name))
+                } else {
+                    None
+                };
+                Root::Var(self.loc(*b), name)
+            }
             _ => {
                 self.expr(cur);
                 let t = self.temp();
@@ -125,7 +134,7 @@ impl<'a, 'c> Emitter<'a, 'c> {
 
     fn load_root(&mut self, root: &Root) {
         match root {
-            Root::Var(loc) => self.load(*loc),
+            Root::Var(loc, _) => self.load(*loc),
             Root::Temp(t) => {
                 self.emit(Op::LoadLocal { slot: *t });
             }
@@ -157,7 +166,7 @@ impl<'a, 'c> Emitter<'a, 'c> {
         if steps.is_empty() {
             self.emit(Op::LoadLocal { slot: value });
             match root {
-                Root::Var(loc) => self.store(*loc),
+                Root::Var(loc, _) => self.store(*loc),
                 Root::Temp(t) => {
                     self.emit(Op::StoreLocal { slot: *t });
                 }
@@ -166,6 +175,9 @@ impl<'a, 'c> Emitter<'a, 'c> {
         }
         // Push the containers along the path: root, root.s0, …, up to the last container.
         self.load_root(root);
+        if let (Root::Var(_, Some(name)), Some(Step::Index(_))) = (root, steps.first()) {
+            self.emit(Op::CheckNotArray { name: *name });
+        }
         for step in &steps[..steps.len() - 1] {
             self.emit(Op::Dup);
             self.get_step(step);
@@ -185,10 +197,12 @@ impl<'a, 'c> Emitter<'a, 'c> {
             }
         }
         match root {
-            Root::Var(loc) => self.store(*loc),
-            Root::Temp(_) => {
+            // Objects are references: writing one back into a `const` changes nothing, and
+            // arrays in a `const` were refused above.
+            Root::Var(_, Some(_)) | Root::Temp(_) => {
                 self.emit(Op::Pop);
             }
+            Root::Var(loc, None) => self.store(*loc),
         }
     }
 }

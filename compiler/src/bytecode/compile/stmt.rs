@@ -284,6 +284,7 @@ impl<'a, 'c> Emitter<'a, 'c> {
     fn import(&mut self, import: &'a ImportDecl) {
         let module = self.import_target(import);
         self.emit(Op::ImportModule { module });
+        self.emit(Op::Pop);
         let exports = self.exports_of(module);
         if let Some(ns) = &import.namespace {
             self.emit(Op::ModuleNamespace { module });

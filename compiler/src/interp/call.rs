@@ -1,0 +1,208 @@
+//! Calls, returns and error unwinding.
+//!
+//! A call with `argc` arguments finds the callee `argc + 1` slots below the top of the stack.
+//! Builtins run at once; user functions get a frame whose locals start right above the
+//! callee. Errors unwind frame by frame to the innermost handler covering the failing
+//! instruction (§3.14.1), collecting the stack trace on the way.
+
+use super::{Frame, Interp, MAX_FRAMES};
+use solvra_rt::function::{self, Callee};
+use solvra_rt::{array, builtins, object, RtError, Tag, Value};
+
+impl Interp {
+    /// Pushes a frame for bytecode function `func`; its callee and `argc` arguments are
+    /// already on the stack.
+    pub(crate) fn push_frame(
+        &mut self,
+        func: u32,
+        closure: Value,
+        argc: u16,
+        stop: bool,
+    ) -> Result<(), RtError> {
+        if self.frames.len() >= MAX_FRAMES {
+            return Err(RtError::new("stack overflow"));
+        }
+        let f = &self.prog.functions[func as usize];
+        let base = self.stack.len() - argc as usize;
+        self.stack.resize(base + f.locals as usize, Value::NULL);
+        if let Some((_, main_fn)) = self.prog.modules[self.prog.entry as usize].main {
+            if main_fn == func {
+                self.main_started = true;
+            }
+        }
+        self.frames.push(Frame {
+            func,
+            pc: 0,
+            base,
+            closure,
+            argc,
+            stop,
+            task_root: false,
+        });
+        Ok(())
+    }
+
+    /// Calls the callee found below `argc` arguments on the stack. Builtins leave their result
+    /// in the callee's slot; user functions get a frame (`Ok(true)`), unless they are `async fn`,
+    /// which become tasks.
+    pub(crate) fn call(&mut self, argc: u16, stop: bool) -> Result<bool, RtError> {
+        let callee_at = self.stack.len() - argc as usize - 1;
+        let callee = self.stack[callee_at];
+        if callee.tag != Tag::Function {
+            return Err(RtError::new(format!(
+                "value of type '{}' is not callable",
+                callee.type_name()
+            )));
+        }
+        let func = match function::obj(callee).callee {
+            Callee::Builtin(id) => {
+                // The arguments stay on the stack (rooted) during the call, but the builtin gets
+                // a copy: a callback into user code may grow the stack and move its buffer.
+                let args = &self.stack[callee_at + 1..];
+                let mut small = [Value::NULL; 8];
+                let heap_args;
+                let args: &[Value] = if args.len() <= small.len() {
+                    small[..args.len()].copy_from_slice(args);
+                    &small[..args.len()]
+                } else {
+                    heap_args = args.to_vec();
+                    &heap_args
+                };
+                let result = if Some(id) == builtins::table::lookup("delay") {
+                    self.delay(args)?
+                } else {
+                    builtins::call(id, args)?
+                };
+                self.stack.truncate(callee_at);
+                self.stack.push(result);
+                return Ok(false);
+            }
+            Callee::User(id) => function::info(id).code as u32,
+        };
+        self.check_arity(func, argc)?;
+        for v in &self.stack[callee_at + 1..] {
+            array::share(*v);
+        }
+        if self.prog.functions[func as usize].is_async {
+            let task = self.spawn_from_stack(argc)?;
+            self.stack.push(task);
+            return Ok(false);
+        }
+        self.push_frame(func, callee, argc, stop)?;
+        Ok(true)
+    }
+
+    fn check_arity(&self, func: u32, argc: u16) -> Result<(), RtError> {
+        let f = &self.prog.functions[func as usize];
+        if argc > f.params || argc < f.required {
+            let n = f.params;
+            return Err(RtError::new(format!(
+                "function '{}' expects {n} argument{}, got {argc}",
+                f.display_name(),
+                if n == 1 { "" } else { "s" }
+            )));
+        }
+        Ok(())
+    }
+
+    /// Rearranges `receiver, args…` into `callee, args…` for a method call (§3.12.5): looks the
+    /// member up, and keeps the receiver as the first argument when the function's first
+    /// parameter is `self`. Returns the new argument count.
+    pub(crate) fn prepare_method(&mut self, key: u32, argc: u16) -> Result<u16, RtError> {
+        let recv_at = self.stack.len() - argc as usize - 1;
+        let recv = self.stack[recv_at];
+        let name = solvra_rt::string::as_str(self.consts[key as usize]);
+        if recv.tag != Tag::Object {
+            return Err(RtError::new(format!(
+                "cannot access member '{name}' on {}",
+                recv.type_name()
+            )));
+        }
+        let member = object::obj(recv).get(name);
+        if member.tag != Tag::Function {
+            return Err(RtError::new(format!("member '{name}' is not callable")));
+        }
+        let takes_self = match function::obj(member).callee {
+            Callee::User(id) => function::info(id).self_first,
+            Callee::Builtin(_) => false,
+        };
+        if takes_self {
+            self.stack.insert(recv_at, member);
+            Ok(argc + 1)
+        } else {
+            self.stack[recv_at] = member;
+            Ok(argc)
+        }
+    }
+
+    /// Pops the current frame, leaving `value` in its callee's slot. Returns true if the run
+    /// loop must return (the frame was a stop frame).
+    pub(crate) fn ret(&mut self, value: Value) -> bool {
+        let frame = self.frames.pop().expect("a frame is running");
+        self.stack.truncate(frame.base - 1);
+        self.stack.push(value);
+        frame.stop
+    }
+
+    /// Finds a handler for `err` raised by the instruction at the current frame's pc. On
+    /// success the stack is cut back and the message pushed; otherwise frames are popped up to
+    /// and including the nearest stop frame and the error is returned.
+    pub(crate) fn unwind(&mut self, err: RtError) -> Result<(), RtError> {
+        loop {
+            let Some(frame) = self.frames.last().copied() else {
+                return Err(err);
+            };
+            let f = &self.prog.functions[frame.func as usize];
+            let pc = frame.pc as u32;
+            if let Some(h) = f.handlers.iter().find(|h| h.start <= pc && pc < h.end) {
+                let target = h.target as usize;
+                let keep = frame.base + f.locals as usize + h.depth as usize;
+                self.stack.truncate(keep);
+                let msg = solvra_rt::string::new(&err.message)?;
+                self.stack.push(msg);
+                self.frames.last_mut().expect("frame").pc = target;
+                return Ok(());
+            }
+            let module = &self.prog.modules[f.module as usize];
+            self.trace.push(format!(
+                "{} ({}:{})",
+                if frame.closure.is_null() {
+                    "<top level>"
+                } else {
+                    f.display_name()
+                },
+                module.name,
+                f.line_at(frame.pc)
+            ));
+            self.frames.pop();
+            self.stack.truncate(frame.base.saturating_sub(1));
+            if frame.task_root {
+                // The error ends this task; it is seen only by tasks that await it.
+                self.trace.clear();
+                return self.finish_task(Err(err));
+            }
+            if frame.stop {
+                return Err(err);
+            }
+        }
+    }
+
+    /// Calls a function value from the runtime (call hook) in a nested run loop.
+    pub(crate) fn call_nested(&mut self, f: Value, args: &[Value]) -> Result<Value, RtError> {
+        let depth = self.stack.len();
+        self.stack.push(f);
+        self.stack.extend_from_slice(args);
+        self.nested += 1;
+        let result = match self.call(args.len() as u16, true) {
+            Ok(true) => self.execute(),
+            Ok(false) => Ok(self.stack.pop().expect("builtin result")),
+            Err(e) => Err(e),
+        };
+        self.nested -= 1;
+        self.stack.truncate(depth);
+        if result.is_ok() {
+            self.trace.clear();
+        }
+        result
+    }
+}

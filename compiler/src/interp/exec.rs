@@ -1,0 +1,447 @@
+//! The run loop: fetch, dispatch, repeat, until a stop frame returns.
+//!
+//! The current frame's function, code and base are cached in locals and reloaded whenever the
+//! frame stack changes (call, return, task switch). Before each instruction the frame's pc is
+//! stored, so an error finds the handler covering the instruction that raised it.
+
+use super::{Interp, UNINIT};
+use crate::bytecode::Op;
+use solvra_rt::function;
+use solvra_rt::ops::{self, CmpOp};
+use solvra_rt::{array, builtins, object, string, RtError, Tag, Value};
+
+impl Interp {
+    /// Runs until the stop frame that is currently innermost returns; errors that no handler
+    /// catches propagate out.
+    pub(crate) fn execute(&mut self) -> Result<Value, RtError> {
+        loop {
+            match self.run_frames() {
+                Ok(v) => return Ok(v),
+                Err(err) => self.unwind(err)?,
+            }
+        }
+    }
+
+    fn pop(&mut self) -> Value {
+        self.stack.pop().expect("verified stack depth")
+    }
+
+    fn top(&self) -> Value {
+        *self.stack.last().expect("verified stack depth")
+    }
+
+    fn name_const(&self, index: u32) -> &str {
+        string::as_str(self.consts[index as usize])
+    }
+
+    fn run_frames(&mut self) -> Result<Value, RtError> {
+        let prog = self.prog.clone();
+        'frames: loop {
+            let fi = self.frames.len() - 1;
+            let frame = self.frames[fi];
+            let func = &prog.functions[frame.func as usize];
+            let code = &func.code[..];
+            let module = func.module as usize;
+            let base = frame.base;
+            let mut pc = frame.pc;
+            loop {
+                let op = code[pc];
+                self.frames[fi].pc = pc;
+                pc += 1;
+                self.instructions += 1;
+                match op {
+                    Op::Pop => {
+                        self.stack.pop();
+                    }
+                    Op::Dup => self.stack.push(self.top()),
+                    Op::Swap => {
+                        let n = self.stack.len();
+                        self.stack.swap(n - 1, n - 2);
+                    }
+                    Op::Null => self.stack.push(Value::NULL),
+                    Op::True => self.stack.push(Value::TRUE),
+                    Op::False => self.stack.push(Value::FALSE),
+                    Op::Int { value } => self.stack.push(Value::int(value as i64)),
+                    Op::Const { index } => self.stack.push(self.consts[index as usize]),
+                    Op::LoadLocal { slot } => self.stack.push(self.stack[base + slot as usize]),
+                    Op::StoreLocal { slot } => {
+                        let v = self.pop();
+                        self.stack[base + slot as usize] = v;
+                    }
+                    Op::LoadCell { slot, name } => {
+                        let v = function::cell_get(self.stack[base + slot as usize]);
+                        self.check_init(v, name)?;
+                        self.stack.push(v);
+                    }
+                    Op::StoreCell { slot, name } => {
+                        let cell = self.stack[base + slot as usize];
+                        self.check_init(function::cell_get(cell), name)?;
+                        let v = self.pop();
+                        function::cell_set(cell, v);
+                    }
+                    Op::InitCell { slot } => {
+                        let v = self.pop();
+                        function::cell_set(self.stack[base + slot as usize], v);
+                    }
+                    Op::NewCell { slot } => {
+                        let cell = function::new_cell(UNINIT)?;
+                        self.stack[base + slot as usize] = cell;
+                    }
+                    Op::BoxLocal { slot } => {
+                        let cell = function::new_cell(self.stack[base + slot as usize])?;
+                        self.stack[base + slot as usize] = cell;
+                    }
+                    Op::LoadUpval { index, name } => {
+                        let cell = function::obj(frame.closure).cells[index as usize];
+                        let v = function::cell_get(cell);
+                        self.check_init(v, name)?;
+                        self.stack.push(v);
+                    }
+                    Op::StoreUpval { index, name } => {
+                        let cell = function::obj(frame.closure).cells[index as usize];
+                        self.check_init(function::cell_get(cell), name)?;
+                        let v = self.pop();
+                        function::cell_set(cell, v);
+                    }
+                    Op::LoadGlobal { index } => {
+                        let v = self.globals[module][index as usize];
+                        if v == UNINIT {
+                            return Err(self.uninit_global(module, index));
+                        }
+                        self.stack.push(v);
+                    }
+                    Op::StoreGlobal { index } => {
+                        if self.globals[module][index as usize] == UNINIT {
+                            return Err(self.uninit_global(module, index));
+                        }
+                        let v = self.pop();
+                        self.globals[module][index as usize] = v;
+                    }
+                    Op::InitGlobal { index } => {
+                        let v = self.pop();
+                        self.globals[module][index as usize] = v;
+                    }
+                    Op::LoadBuiltin { id } => {
+                        let v = builtins::value_of(builtins::table::BuiltinId(id))?;
+                        self.stack.push(v);
+                    }
+                    Op::Share => array::share(self.top()),
+                    Op::CheckNotArray { name } => {
+                        if self.top().tag == Tag::Array {
+                            let name = self.name_const(name);
+                            return Err(RtError::new(format!(
+                                "cannot assign to immutable binding '{name}'"
+                            )));
+                        }
+                    }
+                    Op::Add | Op::Sub | Op::Mul | Op::Div | Op::Rem => {
+                        let b = self.pop();
+                        let a = self.pop();
+                        let r = match op {
+                            Op::Add => fast_int(a, b, i64::wrapping_add)
+                                .map_or_else(|| ops::add(a, b), Ok)?,
+                            Op::Sub => fast_int(a, b, i64::wrapping_sub)
+                                .map_or_else(|| ops::sub(a, b), Ok)?,
+                            Op::Mul => fast_int(a, b, i64::wrapping_mul)
+                                .map_or_else(|| ops::mul(a, b), Ok)?,
+                            Op::Div => ops::div(a, b)?,
+                            _ => ops::rem(a, b)?,
+                        };
+                        self.stack.push(r);
+                    }
+                    Op::Eq | Op::Ne => {
+                        let b = self.pop();
+                        let a = self.pop();
+                        let eq = ops::equals(a, b);
+                        self.stack.push(Value::bool(eq == matches!(op, Op::Eq)));
+                    }
+                    Op::Lt | Op::Le | Op::Gt | Op::Ge => {
+                        let b = self.pop();
+                        let a = self.pop();
+                        let r = if a.tag == Tag::Int && b.tag == Tag::Int {
+                            let (x, y) = (a.as_int(), b.as_int());
+                            match op {
+                                Op::Lt => x < y,
+                                Op::Le => x <= y,
+                                Op::Gt => x > y,
+                                _ => x >= y,
+                            }
+                        } else {
+                            let cmp = match op {
+                                Op::Lt => CmpOp::Lt,
+                                Op::Le => CmpOp::Le,
+                                Op::Gt => CmpOp::Gt,
+                                _ => CmpOp::Ge,
+                            };
+                            ops::compare(cmp, a, b)?
+                        };
+                        self.stack.push(Value::bool(r));
+                    }
+                    Op::Neg => {
+                        let a = self.pop();
+                        self.stack.push(ops::neg(a)?);
+                    }
+                    Op::Not => {
+                        let a = self.pop();
+                        self.stack.push(ops::not(a));
+                    }
+                    Op::ToBool => {
+                        let a = self.pop();
+                        self.stack.push(Value::bool(ops::truthy(a)));
+                    }
+                    Op::Jump { offset } => pc = jump(pc, offset),
+                    Op::JumpIfFalse { offset } => {
+                        if !ops::truthy(self.pop()) {
+                            pc = jump(pc, offset);
+                        }
+                    }
+                    Op::JumpIfTrue { offset } => {
+                        if ops::truthy(self.pop()) {
+                            pc = jump(pc, offset);
+                        }
+                    }
+                    Op::JumpIfArgGiven { param, offset } => {
+                        if frame.argc > param {
+                            pc = jump(pc, offset);
+                        }
+                    }
+                    Op::NewArray { count } => {
+                        let at = self.stack.len() - count as usize;
+                        let items = self.stack[at..].to_vec();
+                        let arr = array::from_values(items)?;
+                        self.stack.truncate(at);
+                        self.stack.push(arr);
+                    }
+                    Op::NewObject => {
+                        let o = object::new_empty()?;
+                        self.stack.push(o);
+                    }
+                    Op::InitField { key } | Op::MemberSet { key } => {
+                        let v = self.pop();
+                        let o = self.top();
+                        ops::member_set(o, self.name_const(key), v)?;
+                    }
+                    Op::MemberGet { key } => {
+                        let o = self.pop();
+                        let v = ops::member_get(o, self.name_const(key))?;
+                        self.stack.push(v);
+                    }
+                    Op::Append => {
+                        let v = self.pop();
+                        let a = self.pop();
+                        let r = if a.tag == Tag::Array {
+                            let unique = array::make_unique(a)?;
+                            array::push_in_place(unique, v);
+                            unique
+                        } else {
+                            let push = builtins::table::lookup("push").expect("push is a builtin");
+                            builtins::call(push, &[a, v])?
+                        };
+                        self.stack.push(r);
+                    }
+                    Op::IndexGet => {
+                        let i = self.pop();
+                        let c = self.pop();
+                        let v = if c.tag == Tag::Array && i.tag == Tag::Int {
+                            let arr = array::obj(c);
+                            let n = arr.len() as i64;
+                            let k = i.as_int();
+                            let k = if k < 0 { k.wrapping_add(n) } else { k };
+                            if k >= 0 && k < n {
+                                arr.get(k as usize)
+                            } else {
+                                ops::index_get(c, i)?
+                            }
+                        } else {
+                            ops::index_get(c, i)?
+                        };
+                        self.stack.push(v);
+                    }
+                    Op::IndexSet => {
+                        let v = self.pop();
+                        let i = self.pop();
+                        let c = self.pop();
+                        array::share(v);
+                        let r = ops::index_set(c, i, v)?;
+                        self.stack.push(r);
+                    }
+                    Op::Slice => {
+                        let step = self.pop();
+                        let end = self.pop();
+                        let start = self.pop();
+                        let t = self.pop();
+                        self.stack.push(ops::slice(t, start, end, step)?);
+                    }
+                    Op::Call { argc } => {
+                        if self.call(argc, false)? {
+                            self.frames[fi].pc = pc;
+                            continue 'frames;
+                        }
+                    }
+                    Op::CallMethod { key, argc } => {
+                        let argc = self.prepare_method(key, argc)?;
+                        if self.call(argc, false)? {
+                            self.frames[fi].pc = pc;
+                            continue 'frames;
+                        }
+                    }
+                    Op::AsyncCall { argc } => {
+                        let task = self.spawn_call(argc)?;
+                        self.stack.push(task);
+                    }
+                    Op::AsyncMethod { key, argc } => {
+                        let argc = self.prepare_method(key, argc)?;
+                        let task = self.spawn_call(argc)?;
+                        self.stack.push(task);
+                    }
+                    Op::Await | Op::AwaitIfTask => {
+                        let t = self.top();
+                        if op == Op::AwaitIfTask && t.tag != Tag::Task {
+                            continue;
+                        }
+                        if self.await_task(t)? {
+                            // Suspended: another task's frames are now current.
+                            continue 'frames;
+                        }
+                    }
+                    Op::Closure { function } => {
+                        let proto = &prog.functions[function as usize];
+                        let mut cells = Vec::with_capacity(proto.captures.len());
+                        for c in &proto.captures {
+                            cells.push(match *c {
+                                crate::bytecode::Capture::Local(slot) => {
+                                    self.stack[base + slot as usize]
+                                }
+                                crate::bytecode::Capture::Upval(i) => {
+                                    function::obj(frame.closure).cells[i as usize]
+                                }
+                            });
+                        }
+                        let f = function::new_user(self.fn_ids[function as usize], cells)?;
+                        self.stack.push(f);
+                    }
+                    Op::Return => {
+                        let v = self.pop();
+                        let top = self.frames[fi];
+                        if top.task_root {
+                            self.finish_task(Ok(v))?;
+                            continue 'frames;
+                        }
+                        if self.ret(v) {
+                            return Ok(self.pop());
+                        }
+                        continue 'frames;
+                    }
+                    Op::IterPrep { slot } => {
+                        let v = self.pop();
+                        let items = ops::iter_source(v)?;
+                        self.stack[base + slot as usize] = items;
+                        self.stack[base + slot as usize + 1] = Value::int(0);
+                    }
+                    Op::IterNext { slot, offset } => {
+                        let items = self.stack[base + slot as usize];
+                        let i = self.stack[base + slot as usize + 1].as_int();
+                        let arr = array::obj(items);
+                        if (i as usize) < arr.len() {
+                            let item = arr.get(i as usize);
+                            array::share(item);
+                            self.stack[base + slot as usize + 1] = Value::int(i + 1);
+                            self.stack.push(item);
+                        } else {
+                            pc = jump(pc, offset);
+                        }
+                    }
+                    Op::Throw => {
+                        let v = self.pop();
+                        return Err(RtError::new(solvra_rt::display::display(v)));
+                    }
+                    Op::NoMatch => return Err(RtError::new("no match arm matched")),
+                    Op::IsArrayLen { len } => {
+                        let v = self.pop();
+                        let ok = v.tag == Tag::Array && array::len(v) == len as usize;
+                        self.stack.push(Value::bool(ok));
+                    }
+                    Op::IsObject => {
+                        let v = self.pop();
+                        self.stack.push(Value::bool(v.tag == Tag::Object));
+                    }
+                    Op::HasField { key } => {
+                        let v = self.pop();
+                        let has = v.tag == Tag::Object
+                            && !object::obj(v).get(self.name_const(key)).is_null();
+                        self.stack.push(Value::bool(has));
+                    }
+                    Op::ImportModule { module: m } => {
+                        if self.modules[m as usize] == super::ModuleState::NotRun {
+                            self.modules[m as usize] = super::ModuleState::Done;
+                            let init = prog.modules[m as usize].init;
+                            self.stack.push(Value::NULL);
+                            self.push_frame(init, Value::NULL, 0, false)?;
+                            self.frames[fi].pc = pc;
+                            continue 'frames;
+                        }
+                        self.stack.push(Value::NULL);
+                    }
+                    Op::ModuleNamespace { module: m } => {
+                        let ns = object::new_empty()?;
+                        self.stack.push(ns);
+                        for (name, slot) in &prog.modules[m as usize].exports {
+                            let v = self.globals[m as usize][*slot as usize];
+                            if v != UNINIT {
+                                object::obj(ns).set(name, v);
+                            }
+                        }
+                    }
+                    Op::ModuleExport { module: m, export } => {
+                        let (_, slot) = &prog.modules[m as usize].exports[export as usize];
+                        let v = self.globals[m as usize][*slot as usize];
+                        self.stack.push(if v == UNINIT { Value::NULL } else { v });
+                    }
+                    Op::CallMain => {
+                        let main = prog.modules[prog.entry as usize].main;
+                        match main {
+                            Some((slot, _)) if !self.main_started => {
+                                let f = self.globals[prog.entry as usize][slot as usize];
+                                self.stack.push(f);
+                                if self.call(0, false)? {
+                                    self.frames[fi].pc = pc;
+                                    continue 'frames;
+                                }
+                            }
+                            _ => self.stack.push(Value::NULL),
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn check_init(&self, v: Value, name: u32) -> Result<(), RtError> {
+        if v == UNINIT {
+            return Err(RtError::new(format!(
+                "variable '{}' used before initialization",
+                self.name_const(name)
+            )));
+        }
+        Ok(())
+    }
+
+    fn uninit_global(&self, module: usize, index: u32) -> RtError {
+        let name = &self.prog.modules[module].globals[index as usize];
+        RtError::new(format!("variable '{name}' used before initialization"))
+    }
+}
+
+fn jump(pc: usize, offset: i32) -> usize {
+    (pc as i64 + offset as i64) as usize
+}
+
+/// Int-int arithmetic without a runtime call; `None` for every other operand pair.
+#[inline(always)]
+fn fast_int(a: Value, b: Value, f: fn(i64, i64) -> i64) -> Option<Value> {
+    if a.tag == Tag::Int && b.tag == Tag::Int {
+        Some(Value::int(f(a.as_int(), b.as_int())))
+    } else {
+        None
+    }
+}
