@@ -25,8 +25,9 @@ shopt -s nullglob
 examples=(examples/*.svs)
 ((${#examples[@]})) || { echo "demo: no examples/*.svs to run" >&2; exit 1; }
 
-# For now the demo stops at the frontend: there is no native backend yet. Once `solvrac build`
-# lands this becomes
-#   target/release/solvrac build examples/hello.svs -o target/hello && target/hello
+# Until the native backend lands (`solvrac build examples/hello.svs -o target/hello && target/hello`)
+# the demo checks every example and runs hello in the bytecode interpreter.
 echo "demo: target/release/solvrac check ${examples[*]}"
 target/release/solvrac check "${examples[@]}"
+echo "demo: target/release/solvrac run examples/hello.svs"
+target/release/solvrac run examples/hello.svs
