@@ -4,6 +4,7 @@
 //! that deeply nested (but valid) programs and the recursive tree walks over them cannot
 //! overflow the main thread's stack.
 
+use crate::backend::{ir, lowering};
 use crate::bytecode;
 use crate::frontend::{self, diag, LoadOptions};
 use crate::interp::{self, Interp, Outcome};
@@ -83,10 +84,15 @@ Examples:\n  solvrac run app.svs\n  solvrac run --tier=interp app.svc"
         module_paths: Vec<PathBuf>,
     },
     /// Print the bytecode of a program (`.svs`, compiled on the fly, or `.svc`).
-    #[command(after_help = "Examples:\n  solvrac disasm app.svs\n  solvrac disasm app.svc")]
+    #[command(
+        after_help = "Examples:\n  solvrac disasm app.svs\n  solvrac disasm app.svc\n  solvrac disasm --sir app.svs     the Solvra IR the native backend starts from"
+    )]
     Disasm {
         #[arg(value_name = "FILE")]
         file: PathBuf,
+        /// Print Solvra IR (SSA) lowered from the bytecode instead of the bytecode itself.
+        #[arg(long)]
+        sir: bool,
         /// Extra directory to search for imported scripts (repeatable).
         #[arg(short = 'M', long = "module-path", value_name = "DIR")]
         module_paths: Vec<PathBuf>,
@@ -157,7 +163,12 @@ fn run(cli: Cli) -> u8 {
                 }
             }
         }
-        Command::Disasm { file, module_paths } => match load_bytecode(&file, module_paths) {
+        Command::Disasm {
+            file,
+            sir,
+            module_paths,
+        } => match load_bytecode(&file, module_paths) {
+            Some(program) if sir => print_sir(&program),
             Some(program) => {
                 print!("{}", bytecode::disasm::disassemble(&program));
                 0
@@ -208,6 +219,25 @@ pub fn load_bytecode(file: &Path, module_paths: Vec<PathBuf>) -> Option<bytecode
         return None;
     }
     Some(code)
+}
+
+/// Prints every function of a program as verified Solvra IR.
+fn print_sir(program: &bytecode::Program) -> u8 {
+    for i in 0..program.functions.len() as u32 {
+        let func = match lowering::lower_function(program, i) {
+            Ok(f) => f,
+            Err(e) => {
+                eprintln!("solvrac: cannot lower fn{i}: {}", e.0);
+                return 1;
+            }
+        };
+        if let Err(e) = ir::verify_function(&func) {
+            eprintln!("solvrac: internal error: IR fails verification: {e}");
+            return 1;
+        }
+        print!("{}", ir::print_function(&func));
+    }
+    0
 }
 
 /// Runs a program in the interpreter and returns the process exit status.

@@ -4,6 +4,7 @@
 //! live in their own modules: `frontend` (lexing, parsing, name resolution, modules); the
 //! bytecode, interpreter and native backends join as they land.
 
+pub mod backend;
 pub mod bytecode;
 pub mod driver;
 pub mod frontend;

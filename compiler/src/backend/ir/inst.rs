@@ -1,0 +1,421 @@
+//! IR instructions, terminators and types.
+//!
+//! Most instructions work on `dyn` values (the runtime's 16-byte tagged value) and may raise
+//! a runtime error; the type passes of the `[perf]` issue will rewrite them to unboxed `int`,
+//! `float` and `bool` forms where types are proven. `InstKind::may_raise` tells which ones
+//! need an exception edge inside a `try`.
+
+use super::{Block, Value};
+use std::fmt;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Type {
+    /// A boxed SolvraScript value (tag + payload).
+    Dyn,
+    /// An unboxed `i1` (branch conditions).
+    Bool,
+    /// An unboxed `i64`.
+    Int,
+    /// An unboxed `f64`.
+    Float,
+}
+
+impl fmt::Display for Type {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Type::Dyn => "dyn",
+            Type::Bool => "bool",
+            Type::Int => "int",
+            Type::Float => "float",
+        })
+    }
+}
+
+/// A constant (always `dyn`; strings are indexes into the program's constant pool).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Const {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Str(u32),
+}
+
+/// The binary operators of the language on `dyn` values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BinOp {
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Rem,
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum InstKind {
+    Const(Const),
+    /// Incoming values, one per predecessor.
+    Phi(Vec<(Block, Value)>),
+    /// The error message, first in a handler block.
+    CatchMessage,
+    GetLocal(u32),
+    SetLocal(u32, Value),
+    /// Whether the caller passed an argument for parameter `n` (`bool`).
+    ArgGiven(u32),
+    Binary(BinOp, Value, Value),
+    Neg(Value),
+    /// Logical not, as a `dyn` bool.
+    Not(Value),
+    /// Truthiness as a `dyn` bool.
+    ToBool(Value),
+    /// Truthiness as an unboxed `bool`, for branches.
+    Truthy(Value),
+    LoadGlobal {
+        module: u32,
+        index: u32,
+    },
+    StoreGlobal {
+        module: u32,
+        index: u32,
+        value: Value,
+    },
+    InitGlobal {
+        module: u32,
+        index: u32,
+        value: Value,
+    },
+    NewCell(Value),
+    /// A fresh cell whose variable is not initialised yet.
+    NewUninitCell,
+    LoadCell {
+        cell: Value,
+        name: u32,
+    },
+    StoreCell {
+        cell: Value,
+        name: u32,
+        value: Value,
+    },
+    InitCell {
+        cell: Value,
+        value: Value,
+    },
+    /// Captured cell `n` of the running closure.
+    Upval(u32),
+    Builtin(u16),
+    Share(Value),
+    CheckNotArray {
+        value: Value,
+        name: u32,
+    },
+    NewArray(Vec<Value>),
+    NewObject,
+    InitField {
+        object: Value,
+        key: u32,
+        value: Value,
+    },
+    MemberGet {
+        object: Value,
+        key: u32,
+    },
+    MemberSet {
+        object: Value,
+        key: u32,
+        value: Value,
+    },
+    IndexGet {
+        container: Value,
+        index: Value,
+    },
+    IndexSet {
+        container: Value,
+        index: Value,
+        value: Value,
+    },
+    Slice {
+        target: Value,
+        start: Value,
+        end: Value,
+        step: Value,
+    },
+    Append {
+        array: Value,
+        value: Value,
+    },
+    Call {
+        callee: Value,
+        args: Vec<Value>,
+    },
+    CallMethod {
+        key: u32,
+        receiver: Value,
+        args: Vec<Value>,
+    },
+    AsyncCall {
+        callee: Value,
+        args: Vec<Value>,
+    },
+    AsyncMethod {
+        key: u32,
+        receiver: Value,
+        args: Vec<Value>,
+    },
+    Await(Value),
+    AwaitIfTask(Value),
+    Closure {
+        function: u32,
+        captures: Vec<Value>,
+    },
+    /// The items `for` iterates (an array value).
+    IterPrep(Value),
+    /// Whether `index` is below the length of `items` (`bool`).
+    IterHasNext {
+        items: Value,
+        index: Value,
+    },
+    IterGet {
+        items: Value,
+        index: Value,
+    },
+    IsArrayLen {
+        value: Value,
+        len: u32,
+    },
+    IsObject(Value),
+    HasField {
+        value: Value,
+        key: u32,
+    },
+    Import(u32),
+    ModuleNamespace(u32),
+    ModuleExport {
+        module: u32,
+        export: u32,
+    },
+    CallMain,
+}
+
+impl InstKind {
+    /// The type of the result, or `None` for instructions without one.
+    pub fn result_type(&self) -> Option<Type> {
+        use InstKind::*;
+        match self {
+            SetLocal(..)
+            | StoreGlobal { .. }
+            | InitGlobal { .. }
+            | StoreCell { .. }
+            | InitCell { .. } => None,
+            ArgGiven(_) | Truthy(_) | IterHasNext { .. } => Some(Type::Bool),
+            Phi(_) => Some(Type::Dyn),
+            _ => Some(Type::Dyn),
+        }
+    }
+
+    /// Operands, in order.
+    pub fn args(&self) -> Vec<Value> {
+        use InstKind::*;
+        match self {
+            Const(_)
+            | CatchMessage
+            | GetLocal(_)
+            | ArgGiven(_)
+            | LoadGlobal { .. }
+            | NewUninitCell
+            | Upval(_)
+            | Builtin(_)
+            | NewObject
+            | Import(_)
+            | ModuleNamespace(_)
+            | ModuleExport { .. }
+            | CallMain => Vec::new(),
+            Phi(incoming) => incoming.iter().map(|(_, v)| *v).collect(),
+            SetLocal(_, v)
+            | Neg(v)
+            | Not(v)
+            | ToBool(v)
+            | Truthy(v)
+            | NewCell(v)
+            | Share(v)
+            | Await(v)
+            | AwaitIfTask(v)
+            | IterPrep(v)
+            | IsObject(v) => vec![*v],
+            StoreGlobal { value, .. } | InitGlobal { value, .. } => vec![*value],
+            Binary(_, a, b) => vec![*a, *b],
+            LoadCell { cell, .. } => vec![*cell],
+            StoreCell { cell, value, .. } | InitCell { cell, value } => vec![*cell, *value],
+            CheckNotArray { value, .. } | IsArrayLen { value, .. } | HasField { value, .. } => {
+                vec![*value]
+            }
+            NewArray(items) => items.clone(),
+            InitField { object, value, .. } | MemberSet { object, value, .. } => {
+                vec![*object, *value]
+            }
+            MemberGet { object, .. } => vec![*object],
+            IndexGet { container, index } => vec![*container, *index],
+            IndexSet {
+                container,
+                index,
+                value,
+            } => vec![*container, *index, *value],
+            Slice {
+                target,
+                start,
+                end,
+                step,
+            } => vec![*target, *start, *end, *step],
+            Append { array, value } => vec![*array, *value],
+            Call { callee, args } | AsyncCall { callee, args } => std::iter::once(*callee)
+                .chain(args.iter().copied())
+                .collect(),
+            CallMethod { receiver, args, .. } | AsyncMethod { receiver, args, .. } => {
+                std::iter::once(*receiver)
+                    .chain(args.iter().copied())
+                    .collect()
+            }
+            Closure { captures, .. } => captures.clone(),
+            IterHasNext { items, index } | IterGet { items, index } => vec![*items, *index],
+        }
+    }
+
+    /// The type each operand must have.
+    pub fn arg_types(&self) -> Vec<Type> {
+        vec![Type::Dyn; self.args().len()]
+    }
+
+    /// Whether the instruction can raise a runtime error.
+    pub fn may_raise(&self) -> bool {
+        use InstKind::*;
+        !matches!(
+            self,
+            Const(_)
+                | Phi(_)
+                | CatchMessage
+                | GetLocal(_)
+                | SetLocal(..)
+                | ArgGiven(_)
+                | Not(_)
+                | ToBool(_)
+                | Truthy(_)
+                | InitGlobal { .. }
+                | InitCell { .. }
+                | Upval(_)
+                | Share(_)
+                | IsArrayLen { .. }
+                | IsObject(_)
+                | HasField { .. }
+                | IterHasNext { .. }
+        )
+    }
+
+    pub fn name(&self) -> &'static str {
+        use InstKind::*;
+        match self {
+            Const(_) => "const",
+            Phi(_) => "phi",
+            CatchMessage => "catch_message",
+            GetLocal(_) => "get_local",
+            SetLocal(..) => "set_local",
+            ArgGiven(_) => "arg_given",
+            Binary(op, ..) => match op {
+                BinOp::Add => "add",
+                BinOp::Sub => "sub",
+                BinOp::Mul => "mul",
+                BinOp::Div => "div",
+                BinOp::Rem => "rem",
+                BinOp::Eq => "eq",
+                BinOp::Ne => "ne",
+                BinOp::Lt => "lt",
+                BinOp::Le => "le",
+                BinOp::Gt => "gt",
+                BinOp::Ge => "ge",
+            },
+            Neg(_) => "neg",
+            Not(_) => "not",
+            ToBool(_) => "to_bool",
+            Truthy(_) => "truthy",
+            LoadGlobal { .. } => "load_global",
+            StoreGlobal { .. } => "store_global",
+            InitGlobal { .. } => "init_global",
+            NewCell(_) => "new_cell",
+            NewUninitCell => "new_uninit_cell",
+            LoadCell { .. } => "load_cell",
+            StoreCell { .. } => "store_cell",
+            InitCell { .. } => "init_cell",
+            Upval(_) => "upval",
+            Builtin(_) => "builtin",
+            Share(_) => "share",
+            CheckNotArray { .. } => "check_not_array",
+            NewArray(_) => "new_array",
+            NewObject => "new_object",
+            InitField { .. } => "init_field",
+            MemberGet { .. } => "member_get",
+            MemberSet { .. } => "member_set",
+            IndexGet { .. } => "index_get",
+            IndexSet { .. } => "index_set",
+            Slice { .. } => "slice",
+            Append { .. } => "append",
+            Call { .. } => "call",
+            CallMethod { .. } => "call_method",
+            AsyncCall { .. } => "async_call",
+            AsyncMethod { .. } => "async_method",
+            Await(_) => "await",
+            AwaitIfTask(_) => "await_if_task",
+            Closure { .. } => "closure",
+            IterPrep(_) => "iter_prep",
+            IterHasNext { .. } => "iter_has_next",
+            IterGet { .. } => "iter_get",
+            IsArrayLen { .. } => "is_array_len",
+            IsObject(_) => "is_object",
+            HasField { .. } => "has_field",
+            Import(_) => "import",
+            ModuleNamespace(_) => "module_namespace",
+            ModuleExport { .. } => "module_export",
+            CallMain => "call_main",
+        }
+    }
+}
+
+/// How a block ends.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Terminator {
+    Jump(Block),
+    /// `cond` is a `bool`.
+    Branch {
+        cond: Value,
+        then: Block,
+        otherwise: Block,
+    },
+    Return(Value),
+    /// Raise a runtime error whose message is the display form of the value.
+    Throw(Value),
+    /// Raise `no match arm matched`.
+    NoMatch,
+}
+
+impl Terminator {
+    pub fn targets(&self) -> Vec<Block> {
+        match self {
+            Terminator::Jump(b) => vec![*b],
+            Terminator::Branch {
+                then, otherwise, ..
+            } => vec![*then, *otherwise],
+            _ => Vec::new(),
+        }
+    }
+
+    pub fn args(&self) -> Vec<Value> {
+        match self {
+            Terminator::Branch { cond, .. } => vec![*cond],
+            Terminator::Return(v) | Terminator::Throw(v) => vec![*v],
+            _ => Vec::new(),
+        }
+    }
+}

@@ -1,0 +1,8 @@
+//! The native backend: Solvra IR (SSA), lowering from bytecode, and — as they land — the IR
+//! passes, LLVM code generation, linking and the JIT.
+//!
+//! Bytecode stays the one artifact every tier starts from: `lowering` turns a verified bytecode
+//! function into IR, and everything native works on IR from there.
+
+pub mod ir;
+pub mod lowering;

@@ -1,0 +1,151 @@
+//! Solvra IR: every bytecode function of every conformance program lowers to IR that passes
+//! the verifier; IR listings of small programs are snapshotted; the verifier rejects broken IR.
+
+use crate::frontend::{repo_root, svs_files};
+use solvrac::backend::ir::{
+    self, Block, Builder, Const, Function, InstKind, Terminator, Type, Value,
+};
+use solvrac::backend::lowering::lower_function;
+use solvrac::bytecode::{compile, Program};
+use solvrac::frontend::{load_file, LoadOptions};
+use std::path::Path;
+
+fn bytecode(file: &Path) -> Program {
+    let (program, diags) = load_file(file, LoadOptions::default());
+    assert!(diags.is_empty(), "{}: {diags:?}", file.display());
+    compile::compile(&program)
+}
+
+#[test]
+fn every_conformance_function_lowers_and_verifies() {
+    let root = repo_root();
+    let mut count = 0;
+    for file in svs_files(&root.join("tests/data/conformance")) {
+        let code = bytecode(&file);
+        for i in 0..code.functions.len() as u32 {
+            let f = lower_function(&code, i)
+                .unwrap_or_else(|e| panic!("{}: fn{i}: {}", file.display(), e.0));
+            if let Err(e) = ir::verify_function(&f) {
+                panic!("{}: {e}\n{}", file.display(), ir::print_function(&f));
+            }
+            count += 1;
+        }
+    }
+    assert!(count > 100, "lowered only {count} functions");
+}
+
+#[test]
+fn ir_snapshots() {
+    for file in svs_files(&repo_root().join("tests/data/ir")) {
+        let code = bytecode(&file);
+        let entry = code.modules[code.entry as usize].init;
+        let mut listing = String::new();
+        for (i, f) in code.functions.iter().enumerate() {
+            // The program's own functions: those of the entry module (not the standard modules).
+            if f.module != code.entry {
+                continue;
+            }
+            let lowered = lower_function(&code, i as u32).expect("lowers");
+            ir::verify_function(&lowered).expect("verifies");
+            if i as u32 == entry {
+                listing.push_str("; module top level\n");
+            }
+            listing.push_str(&ir::print_function(&lowered));
+        }
+        let name = file.file_stem().unwrap().to_string_lossy().to_string();
+        insta::assert_snapshot!(format!("ir_{name}"), listing);
+    }
+}
+
+/// A one-block function `f(v0)` whose body `build` fills in.
+fn build(build: impl FnOnce(&mut Builder)) -> Function {
+    let mut f = Function::new("t", vec![Type::Dyn], 1);
+    let mut b = Builder::new(&mut f);
+    build(&mut b);
+    f
+}
+
+fn rejects(f: &Function, needle: &str) {
+    match ir::verify_function(f) {
+        Ok(()) => panic!("verifier accepted:\n{}", ir::print_function(f)),
+        Err(e) => assert!(e.0.contains(needle), "expected `{needle}` in `{e}`"),
+    }
+}
+
+#[test]
+fn verifier_rejects_broken_ir() {
+    // A block without a terminator.
+    rejects(
+        &build(|b| {
+            b.ins(InstKind::Const(Const::Null));
+        }),
+        "no terminator",
+    );
+    // A use before its definition in the same block.
+    let f = build(|b| {
+        let later = Value(3);
+        let x = b.value(InstKind::Neg(later));
+        let y = b.value(InstKind::Const(Const::Int(1)));
+        let _ = (x, y);
+        let z = b.value(InstKind::Const(Const::Null));
+        b.terminate(Terminator::Return(z));
+    });
+    rejects(&f, "not dominated");
+    // A branch on a dyn value.
+    rejects(
+        &build(|b| {
+            let then = b.create_block();
+            b.terminate(Terminator::Branch {
+                cond: Value(0),
+                then,
+                otherwise: then,
+            });
+            b.switch_to(then);
+            b.terminate(Terminator::Return(Value(0)));
+        }),
+        "expected bool",
+    );
+    // A phi missing a predecessor.
+    rejects(
+        &build(|b| {
+            let left = b.create_block();
+            let right = b.create_block();
+            let join = b.create_block();
+            let c = b.value(InstKind::Truthy(Value(0)));
+            b.terminate(Terminator::Branch {
+                cond: c,
+                then: left,
+                otherwise: right,
+            });
+            b.switch_to(left);
+            b.terminate(Terminator::Jump(join));
+            b.switch_to(right);
+            b.terminate(Terminator::Jump(join));
+            let phi = b.phi(join);
+            b.add_incoming(phi, left, Value(0));
+            b.switch_to(join);
+            b.terminate(Terminator::Return(phi));
+        }),
+        "incoming",
+    );
+    // A value used in another branch that does not dominate it.
+    rejects(
+        &build(|b| {
+            let left = b.create_block();
+            let right = b.create_block();
+            let c = b.value(InstKind::Truthy(Value(0)));
+            b.terminate(Terminator::Branch {
+                cond: c,
+                then: left,
+                otherwise: right,
+            });
+            b.switch_to(left);
+            let only_left = b.value(InstKind::Const(Const::Int(1)));
+            b.terminate(Terminator::Return(only_left));
+            b.switch_to(right);
+            b.terminate(Terminator::Return(only_left));
+        }),
+        "not dominated",
+    );
+    let _ = Block(0);
+}
