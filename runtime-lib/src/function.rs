@@ -50,6 +50,18 @@ pub fn info(id: FnId) -> FnInfo {
     TABLE.with(|t| t.borrow()[id.0 as usize].clone())
 }
 
+/// The tier's code handle of a function (`FnInfo::code`), without copying its entry.
+#[inline]
+pub fn code(id: FnId) -> usize {
+    TABLE.with(|t| t.borrow()[id.0 as usize].code)
+}
+
+/// Whether a function's first parameter is `self` (§3.12.5).
+#[inline]
+pub fn self_first(id: FnId) -> bool {
+    TABLE.with(|t| t.borrow()[id.0 as usize].self_first)
+}
+
 pub enum Callee {
     User(FnId),
     Builtin(BuiltinId),

@@ -456,23 +456,29 @@ impl<'a, 'f> Lowerer<'a, 'f> {
                         push!(InstKind::AsyncCall { callee, args })
                     }
                 }
-                Op::CallMethod { key, argc } | Op::AsyncMethod { key, argc } => {
-                    let args = stack.split_off(
-                        stack
-                            .len()
-                            .checked_sub(argc as usize)
-                            .ok_or_else(|| LowerError("stack underflow".into()))?,
-                    );
+                Op::GetMethod { key } => {
                     let receiver = pop(&mut stack)?;
+                    let f = self.b.value(InstKind::GetMethod { receiver, key });
+                    stack.push(f);
+                    stack.push(receiver);
+                }
+                Op::CallMethod { argc } | Op::AsyncMethod { argc } => {
+                    let at = stack
+                        .len()
+                        .checked_sub(argc as usize)
+                        .ok_or_else(|| LowerError("stack underflow".into()))?;
+                    let args = stack.split_off(at);
+                    let receiver = pop(&mut stack)?;
+                    let callee = pop(&mut stack)?;
                     if matches!(op, Op::CallMethod { .. }) {
                         push!(InstKind::CallMethod {
-                            key,
+                            callee,
                             receiver,
                             args
                         })
                     } else {
                         push!(InstKind::AsyncMethod {
-                            key,
+                            callee,
                             receiver,
                             args
                         })

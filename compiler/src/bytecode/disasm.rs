@@ -74,8 +74,7 @@ fn render(op: &Op, pc: usize, p: &Program) -> String {
         | Op::MemberGet { key }
         | Op::MemberSet { key }
         | Op::HasField { key }
-        | Op::CallMethod { key, .. }
-        | Op::AsyncMethod { key, .. } => {
+        | Op::GetMethod { key } => {
             if let Some(c) = p.constants.get(key as usize) {
                 let _ = write!(s, "  ; {}", constant(c));
             }

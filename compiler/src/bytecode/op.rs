@@ -203,12 +203,16 @@ define_ops! {
     Slice => (4, 1);
     /// `(callee, args...) -> result`.
     Call { argc: u16 } => (argc as u32 + 1, 1);
-    /// `(receiver, args...) -> result`: method call of member `key` (§3.12.5).
-    CallMethod { key: u32, argc: u16 } => (argc as u32 + 1, 1);
+    /// `(receiver) -> (function, receiver)`: look method `key` up before the arguments are
+    /// evaluated (§3.12.5 steps 1–2): the receiver must be an object, the member a function.
+    GetMethod { key: u32 } => (1, 2);
+    /// `(function, receiver, args...) -> result`: call a method found by `GetMethod`, passing
+    /// the receiver first when the function's first parameter is `self`.
+    CallMethod { argc: u16 } => (argc as u32 + 2, 1);
     /// Like `Call`, but creates a pending task instead (§3.15).
     AsyncCall { argc: u16 } => (argc as u32 + 1, 1);
     /// Like `CallMethod`, but creates a pending task.
-    AsyncMethod { key: u32, argc: u16 } => (argc as u32 + 1, 1);
+    AsyncMethod { argc: u16 } => (argc as u32 + 2, 1);
     /// `(task) -> result`, suspending until the task is done.
     Await => (1, 1);
     /// Push a closure of function `function`, capturing what its prototype lists.

@@ -174,8 +174,7 @@ impl FnVerifier<'_> {
             | Op::MemberGet { key }
             | Op::MemberSet { key }
             | Op::HasField { key }
-            | Op::CallMethod { key, .. }
-            | Op::AsyncMethod { key, .. }
+            | Op::GetMethod { key }
                 if !key_ok(key) =>
             {
                 Err(e(format!("member key {key} is not a string constant")))

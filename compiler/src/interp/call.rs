@@ -77,7 +77,7 @@ impl Interp {
                 self.stack.push(result);
                 return Ok(false);
             }
-            Callee::User(id) => function::info(id).code as u32,
+            Callee::User(id) => function::code(id) as u32,
         };
         self.check_arity(func, argc)?;
         for v in &self.stack[callee_at + 1..] {
@@ -105,12 +105,10 @@ impl Interp {
         Ok(())
     }
 
-    /// Rearranges `receiver, args…` into `callee, args…` for a method call (§3.12.5): looks the
-    /// member up, and keeps the receiver as the first argument when the function's first
-    /// parameter is `self`. Returns the new argument count.
-    pub(crate) fn prepare_method(&mut self, key: u32, argc: u16) -> Result<u16, RtError> {
-        let recv_at = self.stack.len() - argc as usize - 1;
-        let recv = self.stack[recv_at];
+    /// `GetMethod`: replaces the receiver on top of the stack with `function, receiver`, after
+    /// checking that the receiver is an object and the member a function (§3.12.5).
+    pub(crate) fn get_method(&mut self, key: u32) -> Result<(), RtError> {
+        let recv = *self.stack.last().expect("verified stack depth");
         let name = solvra_rt::string::as_str(self.consts[key as usize]);
         if recv.tag != Tag::Object {
             return Err(RtError::new(format!(
@@ -122,16 +120,26 @@ impl Interp {
         if member.tag != Tag::Function {
             return Err(RtError::new(format!("member '{name}' is not callable")));
         }
-        let takes_self = match function::obj(member).callee {
-            Callee::User(id) => function::info(id).self_first,
+        let at = self.stack.len() - 1;
+        self.stack.insert(at, member);
+        Ok(())
+    }
+
+    /// Turns `function, receiver, args…` into an ordinary call: the receiver stays as the first
+    /// argument when the function's first parameter is `self`, and is dropped otherwise.
+    /// Returns the argument count of that call.
+    pub(crate) fn method_args(&mut self, argc: u16) -> u16 {
+        let recv_at = self.stack.len() - argc as usize - 1;
+        let f = self.stack[recv_at - 1];
+        let takes_self = match function::obj(f).callee {
+            Callee::User(id) => function::self_first(id),
             Callee::Builtin(_) => false,
         };
         if takes_self {
-            self.stack.insert(recv_at, member);
-            Ok(argc + 1)
+            argc + 1
         } else {
-            self.stack[recv_at] = member;
-            Ok(argc)
+            self.stack.remove(recv_at);
+            argc
         }
     }
 

@@ -144,8 +144,14 @@ impl Interp {
                                 .map_or_else(|| ops::sub(a, b), Ok)?,
                             Op::Mul => fast_int(a, b, i64::wrapping_mul)
                                 .map_or_else(|| ops::mul(a, b), Ok)?,
-                            Op::Div => ops::div(a, b)?,
-                            _ => ops::rem(a, b)?,
+                            Op::Div => match int_pair(a, b) {
+                                Some((x, y)) if y != 0 => Value::int(x.wrapping_div(y)),
+                                _ => ops::div(a, b)?,
+                            },
+                            _ => match int_pair(a, b) {
+                                Some((x, y)) if y != 0 => Value::int(x.wrapping_rem(y)),
+                                _ => ops::rem(a, b)?,
+                            },
                         };
                         self.stack.push(r);
                     }
@@ -191,12 +197,12 @@ impl Interp {
                     }
                     Op::Jump { offset } => pc = jump(pc, offset),
                     Op::JumpIfFalse { offset } => {
-                        if !ops::truthy(self.pop()) {
+                        if !truthy(self.pop()) {
                             pc = jump(pc, offset);
                         }
                     }
                     Op::JumpIfTrue { offset } => {
-                        if ops::truthy(self.pop()) {
+                        if truthy(self.pop()) {
                             pc = jump(pc, offset);
                         }
                     }
@@ -278,8 +284,9 @@ impl Interp {
                             continue 'frames;
                         }
                     }
-                    Op::CallMethod { key, argc } => {
-                        let argc = self.prepare_method(key, argc)?;
+                    Op::GetMethod { key } => self.get_method(key)?,
+                    Op::CallMethod { argc } => {
+                        let argc = self.method_args(argc);
                         if self.call(argc, false)? {
                             self.frames[fi].pc = pc;
                             continue 'frames;
@@ -289,8 +296,8 @@ impl Interp {
                         let task = self.spawn_call(argc)?;
                         self.stack.push(task);
                     }
-                    Op::AsyncMethod { key, argc } => {
-                        let argc = self.prepare_method(key, argc)?;
+                    Op::AsyncMethod { argc } => {
+                        let argc = self.method_args(argc);
                         let task = self.spawn_call(argc)?;
                         self.stack.push(task);
                     }
@@ -434,6 +441,25 @@ impl Interp {
 
 fn jump(pc: usize, offset: i32) -> usize {
     (pc as i64 + offset as i64) as usize
+}
+
+/// Truthiness with the common cases inline (§3.4).
+#[inline(always)]
+fn truthy(v: Value) -> bool {
+    match v.tag {
+        Tag::Bool | Tag::Int => v.bits != 0,
+        Tag::Null => false,
+        _ => ops::truthy(v),
+    }
+}
+
+#[inline(always)]
+fn int_pair(a: Value, b: Value) -> Option<(i64, i64)> {
+    if a.tag == Tag::Int && b.tag == Tag::Int {
+        Some((a.as_int(), b.as_int()))
+    } else {
+        None
+    }
 }
 
 /// Int-int arithmetic without a runtime call; `None` for every other operand pair.

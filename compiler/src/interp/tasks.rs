@@ -70,7 +70,7 @@ impl Interp {
         let callee = self.stack[at];
         if callee.tag == Tag::Function {
             if let Callee::User(id) = function::obj(callee).callee {
-                let code = function::info(id).code as u32;
+                let code = function::code(id) as u32;
                 if self.prog.modules[self.prog.entry as usize]
                     .main
                     .map(|m| m.1)
@@ -246,7 +246,7 @@ impl Interp {
             Some(f) => match f.callee {
                 Callee::Builtin(id) => builtins::call(id, &args).map(Some),
                 Callee::User(id) => {
-                    let code = function::info(id).code as u32;
+                    let code = function::code(id) as u32;
                     self.start_user(code, callee, argc).map(|()| None)
                 }
             },

@@ -153,8 +153,13 @@ pub enum InstKind {
         callee: Value,
         args: Vec<Value>,
     },
-    CallMethod {
+    /// The method `key` of `receiver` (raises unless an object with a function there).
+    GetMethod {
+        receiver: Value,
         key: u32,
+    },
+    CallMethod {
+        callee: Value,
         receiver: Value,
         args: Vec<Value>,
     },
@@ -163,7 +168,7 @@ pub enum InstKind {
         args: Vec<Value>,
     },
     AsyncMethod {
-        key: u32,
+        callee: Value,
         receiver: Value,
         args: Vec<Value>,
     },
@@ -275,11 +280,20 @@ impl InstKind {
             Call { callee, args } | AsyncCall { callee, args } => std::iter::once(*callee)
                 .chain(args.iter().copied())
                 .collect(),
-            CallMethod { receiver, args, .. } | AsyncMethod { receiver, args, .. } => {
-                std::iter::once(*receiver)
-                    .chain(args.iter().copied())
-                    .collect()
+            GetMethod { receiver, .. } => vec![*receiver],
+            CallMethod {
+                callee,
+                receiver,
+                args,
             }
+            | AsyncMethod {
+                callee,
+                receiver,
+                args,
+            } => [*callee, *receiver]
+                .into_iter()
+                .chain(args.iter().copied())
+                .collect(),
             Closure { captures, .. } => captures.clone(),
             IterHasNext { items, index } | IterGet { items, index } => vec![*items, *index],
         }
@@ -363,6 +377,7 @@ impl InstKind {
             Slice { .. } => "slice",
             Append { .. } => "append",
             Call { .. } => "call",
+            GetMethod { .. } => "get_method",
             CallMethod { .. } => "call_method",
             AsyncCall { .. } => "async_call",
             AsyncMethod { .. } => "async_method",

@@ -129,18 +129,17 @@ fn inst_text(kind: &InstKind) -> String {
             format!("{name} {object}, str#{key}, {value}")
         }
         MemberGet { object, key } => format!("{name} {object}, str#{key}"),
+        GetMethod { receiver, key } => format!("{name} {receiver}, str#{key}"),
         CallMethod {
-            key,
+            callee,
             receiver,
             args,
         }
         | AsyncMethod {
-            key,
+            callee,
             receiver,
             args,
-        } => {
-            format!("{name} {receiver}.str#{key}({})", list(args))
-        }
+        } => format!("{name} {callee}({receiver}; {})", list(args)),
         Call { callee, args } | AsyncCall { callee, args } => {
             format!("{name} {callee}({})", list(args))
         }

@@ -178,7 +178,7 @@ impl<'a, 'c> Emitter<'a, 'c> {
                 });
                 self.patch(end);
             }
-            ExprKind::Assign(op, target, value) => self.assign(*op, target, value),
+            ExprKind::Assign(op, target, value) => self.assign(*op, target, value, true),
             ExprKind::Call(callee, args) => {
                 self.mark(e.span);
                 self.call(callee, args, false);
@@ -257,14 +257,17 @@ impl<'a, 'c> Emitter<'a, 'c> {
         let argv: Vec<&Expr> = args.iter().collect();
         let argc = args.len() as u16;
         if let ExprKind::Member(recv, name, MemberKind::Dot) = &callee.kind {
-            let mut all = vec![&**recv];
-            all.extend(argv.iter().copied());
-            self.operands(&all, is_async);
+            self.expr(recv);
+            if may_alias(recv) && (is_async || argv.iter().any(|a| has_effects(a))) {
+                self.emit(Op::Share);
+            }
             let key = self.str_const(&name.name);
+            self.emit(Op::GetMethod { key });
+            self.operands(&argv, is_async);
             self.emit(if is_async {
-                Op::AsyncMethod { key, argc }
+                Op::AsyncMethod { argc }
             } else {
-                Op::CallMethod { key, argc }
+                Op::CallMethod { argc }
             });
             return;
         }

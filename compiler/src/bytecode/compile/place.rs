@@ -18,39 +18,64 @@ enum Root {
     Temp(u16),
 }
 
+/// The instruction of a compound assignment's operator.
+fn arith(op: BinaryOp) -> Op {
+    match op {
+        BinaryOp::Add => Op::Add,
+        BinaryOp::Sub => Op::Sub,
+        BinaryOp::Mul => Op::Mul,
+        _ => Op::Div,
+    }
+}
+
 enum Step {
     Field(u32),
     Index(u16),
 }
 
 impl<'a, 'c> Emitter<'a, 'c> {
-    pub(super) fn assign(&mut self, op: AssignOp, target: &'a Expr, value: &'a Expr) {
-        if op == AssignOp::Assign && self.push_in_place(target, value) {
+    /// An assignment; with `want`, its value (the value stored) is left on the stack.
+    pub(super) fn assign(&mut self, op: AssignOp, target: &'a Expr, value: &'a Expr, want: bool) {
+        if op == AssignOp::Assign && self.push_in_place(target, value, want) {
             return;
         }
         let (root, steps) = self.place(target);
+        if let (Root::Var(loc, _), true) = (&root, steps.is_empty()) {
+            // A plain variable: no temporaries needed.
+            let loc = *loc;
+            match op.binary() {
+                None => self.expr_retained(value),
+                Some(bin) => {
+                    self.load(loc);
+                    self.expr(value);
+                    self.emit(arith(bin));
+                }
+            }
+            if want {
+                self.emit(Op::Dup);
+            }
+            self.store(loc);
+            return;
+        }
         let result = self.temp();
         match op.binary() {
             None => self.expr_retained(value),
             Some(bin) => {
                 self.read_place(&root, &steps);
                 self.expr(value);
-                self.emit(match bin {
-                    BinaryOp::Add => Op::Add,
-                    BinaryOp::Sub => Op::Sub,
-                    BinaryOp::Mul => Op::Mul,
-                    _ => Op::Div,
-                });
+                self.emit(arith(bin));
             }
         }
         self.emit(Op::StoreLocal { slot: result });
         self.write_place(&root, &steps, result);
-        self.emit(Op::LoadLocal { slot: result });
+        if want {
+            self.emit(Op::LoadLocal { slot: result });
+        }
     }
 
     /// `x = push(x, v)` with `push` the builtin: append in place when `x`'s array is unshared,
     /// so building an array in a loop is O(n) (DESIGN.md, "Arrays are values").
-    fn push_in_place(&mut self, target: &'a Expr, value: &'a Expr) -> bool {
+    fn push_in_place(&mut self, target: &'a Expr, value: &'a Expr, want: bool) -> bool {
         let (ExprKind::Name(_), ExprKind::Call(callee, args)) = (&target.kind, &value.kind) else {
             return false;
         };
@@ -72,7 +97,9 @@ impl<'a, 'c> Emitter<'a, 'c> {
         self.load(loc);
         self.expr_retained(&args[1]);
         self.emit(Op::Append);
-        self.emit(Op::Dup);
+        if want {
+            self.emit(Op::Dup);
+        }
         self.store(loc);
         true
     }

@@ -92,6 +92,10 @@ impl<'a, 'c> Emitter<'a, 'c> {
                 }
                 self.emit(Op::Throw);
             }
+            StmtKind::Expr(Expr {
+                kind: ExprKind::Assign(op, target, value),
+                ..
+            }) => self.assign(*op, target, value, false),
             StmtKind::Expr(e) => {
                 self.expr(e);
                 self.emit(Op::Pop);
