@@ -32,7 +32,7 @@ fn expected(program: &Path) -> Expected {
 
 /// Runs `solvrac ARGS` with a time limit; returns (status, stdout, stderr).
 fn run_solvrac(args: &[&str], cwd: &Path) -> Result<(i32, String, String), String> {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_solvrac"))
+    let child = Command::new(env!("CARGO_BIN_EXE_solvrac"))
         .args(args)
         .current_dir(cwd)
         .stdin(Stdio::null())
@@ -40,19 +40,21 @@ fn run_solvrac(args: &[&str], cwd: &Path) -> Result<(i32, String, String), Strin
         .stderr(Stdio::piped())
         .spawn()
         .map_err(|e| format!("cannot start solvrac: {e}"))?;
+    let pid = child.id();
+    // Collect the output on another thread (so a full pipe never blocks the child) and kill
+    // the child if it runs out of time.
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
     let start = Instant::now();
-    loop {
-        match child.try_wait() {
-            Ok(Some(_)) => break,
-            Ok(None) if start.elapsed() > TIME_LIMIT => {
-                let _ = child.kill();
-                return Err(format!("timed out after {} s", TIME_LIMIT.as_secs()));
-            }
-            Ok(None) => std::thread::sleep(Duration::from_millis(5)),
-            Err(e) => return Err(e.to_string()),
+    let out = match rx.recv_timeout(TIME_LIMIT) {
+        Ok(out) => out.map_err(|e| e.to_string())?,
+        Err(_) => {
+            let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
+            return Err(format!("timed out after {} s", start.elapsed().as_secs()));
         }
-    }
-    let out = child.wait_with_output().map_err(|e| e.to_string())?;
+    };
     Ok((
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stdout).into_owned(),

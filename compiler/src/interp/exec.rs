@@ -254,7 +254,12 @@ impl Interp {
                             let k = i.as_int();
                             let k = if k < 0 { k.wrapping_add(n) } else { k };
                             if k >= 0 && k < n {
-                                arr.get(k as usize)
+                                let item = arr.get(k as usize);
+                                // An element of a shared array is reachable through every copy.
+                                if array::is_shared(c) {
+                                    array::share(item);
+                                }
+                                item
                             } else {
                                 ops::index_get(c, i)?
                             }

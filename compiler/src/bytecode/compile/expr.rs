@@ -44,7 +44,8 @@ pub(super) fn has_effects(e: &Expr) -> bool {
     })
 }
 
-/// False for expressions that always produce a fresh value nobody else holds.
+/// False for expressions that always produce a fresh value nobody else holds. (A task's result
+/// is not fresh: every `await` of the task yields it.)
 fn may_alias(e: &Expr) -> bool {
     !matches!(
         e.kind,
@@ -62,7 +63,6 @@ fn may_alias(e: &Expr) -> bool {
             | ExprKind::Slice(..)
             | ExprKind::Function(..)
             | ExprKind::Call(..)
-            | ExprKind::Await(_)
             | ExprKind::Async(_)
     )
 }
