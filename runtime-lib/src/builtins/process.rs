@@ -19,6 +19,7 @@ pub(super) fn exit(args: &[Value]) -> RtResult<Value> {
         Some(v) => return Err(type_error("exit", "an int status", v)),
     };
     crate::stdout::finish();
+    crate::heap::report_stats_if_enabled();
     std::process::exit(code as i32)
 }
 

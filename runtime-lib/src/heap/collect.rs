@@ -1,125 +1,148 @@
 //! The mark-sweep collector.
 //!
-//! Marking starts from the registered root sources and the conservatively scanned native stack,
-//! and follows children with an explicit mark stack (no recursion, so deep structures cannot
-//! overflow the native stack). Sweeping frees every unmarked object.
+//! 1. The free lists are dropped (their slots are free in the bitmaps and will be re-threaded).
+//! 2. Roots: every registered `RootSource`, every registered value range, the objects being
+//!    allocated by the slow path (`Heap::pending`), and every word of the native stack and the
+//!    callee-saved registers (`stack.rs`). Each root is resolved through the block table or
+//!    the large-object map (`Space::find_object`), so a stale or interior pointer can only
+//!    keep an object alive, never corrupt the heap.
+//! 3. Marking sets the object's bit in its block's mark bitmap (a large object's header bit)
+//!    and pushes objects that have children onto an explicit mark stack, so deep structures
+//!    never recurse on the native stack. Children found inside the heap are exact pointers.
+//! 4. Sweeping walks each block's bitmaps a word at a time: allocated-but-unmarked objects
+//!    have their payload dropped and become free; survivors' marks are cleared. Blocks with
+//!    free slots wait on their class's list until the allocator needs them.
 
-use super::{stack, with_heap, GcHeader, ObjKind};
+use super::layout::{bit_of, block_of};
+use super::{alloc_state, heap_ptr, stack, GcHeader, Heap, ObjKind};
 use crate::value::Value;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-/// Collection statistics, printed at exit with `SOLVRA_GC_STATS=1`.
-#[derive(Clone, Debug, Default)]
-pub struct GcStats {
-    pub collections: u64,
-    pub total_pause: Duration,
-    pub max_pause: Duration,
-    pub freed_objects: u64,
-    pub peak_bytes: usize,
-}
-
-impl GcStats {
-    pub fn report(&self, live_bytes: usize) -> String {
-        let mean = if self.collections == 0 {
-            Duration::ZERO
-        } else {
-            self.total_pause / self.collections as u32
-        };
-        format!(
-            "gc: {} collections, pause total {:.3} ms, mean {:.3} ms, max {:.3} ms; freed {} objects; heap {} bytes live, {} bytes peak",
-            self.collections,
-            self.total_pause.as_secs_f64() * 1e3,
-            mean.as_secs_f64() * 1e3,
-            self.max_pause.as_secs_f64() * 1e3,
-            self.freed_objects,
-            live_bytes,
-            self.peak_bytes
-        )
-    }
-}
-
-/// Runs a full collection now.
+/// Runs a full collection now (unless collection is disabled or already running).
 #[inline(never)]
 pub fn collect() {
-    let start = Instant::now();
-    let mut gray: Vec<*mut GcHeader> = Vec::new();
-    let roots = with_heap(|h| h.roots.clone());
-    let mut visit = |v: Value| {
-        if v.tag.is_heap() {
-            gray.push(v.ptr());
+    let h = heap_ptr();
+    // SAFETY: this thread's heap; nothing holds a reference into it across this call.
+    unsafe {
+        if (*h).no_gc == 0 {
+            collect_now(h);
         }
-    };
-    for source in roots {
-        // SAFETY: registered sources stay alive and in place until their guard is dropped.
-        unsafe { (*source).trace_roots(&mut visit) };
     }
-    stack::scan(&mut |word| gray.push(word as *mut GcHeader));
+}
 
-    with_heap(|h| {
-        let peak = h.bytes;
-        // Mark. Candidate pointers from the stack may point anywhere: resolve each to the
-        // object containing it, or drop it.
-        while let Some(candidate) = gray.pop() {
-            let addr = candidate as usize;
-            let obj = match h.objects.range(..=addr).next_back() {
-                Some((&start, &len)) if addr < start + len.max(1) => start as *mut GcHeader,
-                _ => continue,
-            };
-            // SAFETY: `obj` is a registered live object.
-            let header = unsafe { &mut *obj };
-            if header.marked != 0 {
-                continue;
-            }
-            header.marked = 1;
-            trace_children(obj, &mut |v| {
-                if v.tag.is_heap() {
-                    gray.push(v.ptr());
+/// Marks `obj` if it is not marked yet; pushes it for tracing if it can have children.
+#[inline(always)]
+unsafe fn mark(obj: *mut GcHeader, stack: &mut Vec<*mut GcHeader>) {
+    let header = &mut *obj;
+    if header.is_large() {
+        if header.marked != 0 {
+            return;
+        }
+        header.marked = 1;
+    } else {
+        let blk = block_of(obj as usize);
+        let (w, bit) = bit_of(obj as usize);
+        let word = (*blk).mark_bits.get_unchecked_mut(w);
+        if *word & bit != 0 {
+            return;
+        }
+        *word |= bit;
+    }
+    if header.kind.has_children() {
+        stack.push(obj);
+    }
+}
+
+/// The collection proper.
+#[inline(never)]
+pub(super) unsafe fn collect_now(h: *mut Heap) {
+    if (*h).collecting {
+        return;
+    }
+    (*h).collecting = true;
+    let start = Instant::now();
+    let st = alloc_state();
+    let before = (*st).bytes;
+    let reserved_before = (*h).space.reserved_bytes();
+    for head in (*st).free.iter_mut() {
+        *head = std::ptr::null_mut();
+    }
+
+    let mut stack = std::mem::take(&mut (*h).mark_stack);
+    let space = &(*h).space as *const super::space::Space;
+    let roots = (*h).roots.clone();
+    let ranges: Vec<(usize, usize)> = (*h).ranges.iter().map(|(&s, &n)| (s, n)).collect();
+    {
+        let mut visit_root = |v: Value| {
+            if v.tag.is_heap() {
+                if let Some(obj) = (*space).find_object(v.bits as usize) {
+                    mark(obj, &mut stack);
                 }
-            });
+            }
+        };
+        for source in roots {
+            // Registered sources stay alive and in place until their guard is dropped.
+            (*source).trace_roots(&mut visit_root);
         }
-        // Sweep.
-        let mut dead = Vec::new();
-        for &start in h.objects.keys() {
-            let header = unsafe { &mut *(start as *mut GcHeader) };
-            if header.marked != 0 {
-                header.marked = 0;
-            } else {
-                dead.push(start);
+        for (start, len) in ranges {
+            for i in 0..len {
+                visit_root(*(start as *const Value).add(i));
             }
         }
-        for start in &dead {
-            h.objects.remove(start);
-            let obj = *start as *mut GcHeader;
-            // SAFETY: unreachable objects are freed exactly once, with their own type's drop.
-            unsafe {
-                h.bytes = h.bytes.saturating_sub((*obj).size as usize);
-                if let Some(finalize) = h.finalizers[(*obj).kind as usize] {
-                    finalize(obj);
-                }
-            }
+    }
+    let pending = &(*h).pending;
+    for &obj in pending.iter() {
+        mark(obj, &mut stack);
+    }
+    stack::scan(&mut |word| {
+        if let Some(obj) = (*space).find_object(word) {
+            mark(obj, &mut stack);
         }
-        let pause = start.elapsed();
-        let stats = &mut h.stats;
-        stats.collections += 1;
-        stats.total_pause += pause;
-        stats.max_pause = stats.max_pause.max(pause);
-        stats.freed_objects += dead.len() as u64;
-        stats.peak_bytes = stats.peak_bytes.max(peak);
-        h.threshold = (h.bytes * 2).max(h.config.initial_threshold);
     });
+
+    while let Some(obj) = stack.pop() {
+        trace_children(obj, &mut |v| {
+            if v.tag.is_heap() {
+                let child = v.ptr();
+                debug_assert!(
+                    (*space).find_object(child as usize) == Some(child),
+                    "a heap object refers to {:?}, which is not a live object",
+                    v
+                );
+                mark(child, &mut stack);
+            }
+        });
+    }
+    if stack.capacity() > 1 << 20 {
+        stack = Vec::new();
+    }
+    (*h).mark_stack = stack;
+
+    let swept = (*h).space.sweep();
+    (*st).bytes = (*st).bytes.saturating_sub(swept.bytes);
+    let after = (*st).bytes;
+    (*h).threshold = after.saturating_mul(2).max((*h).config.initial_threshold);
+    let reserved = reserved_before.max((*h).space.reserved_bytes());
+    (*h).stats.record(
+        start.elapsed(),
+        before,
+        after,
+        swept.objects,
+        swept.bytes,
+        reserved,
+    );
+    (*h).collecting = false;
+    (*h).update_trigger();
 }
 
 /// Calls `visit` with every value an object refers to.
-fn trace_children(obj: *mut GcHeader, visit: &mut dyn FnMut(Value)) {
-    // SAFETY: `obj` is live and its kind tells its payload type.
-    unsafe {
-        match (*obj).kind {
-            ObjKind::Str | ObjKind::Handle => {}
-            ObjKind::Array => crate::array::trace(obj, visit),
-            ObjKind::Object => crate::object::trace(obj, visit),
-            ObjKind::Function => crate::function::trace(obj, visit),
-            ObjKind::Cell => crate::function::trace_cell(obj, visit),
-            ObjKind::Task => crate::task::trace(obj, visit),
-        }
+unsafe fn trace_children(obj: *mut GcHeader, visit: &mut dyn FnMut(Value)) {
+    match (*obj).kind {
+        ObjKind::Str | ObjKind::Handle => {}
+        ObjKind::Array => crate::array::trace(obj, visit),
+        ObjKind::Object => crate::object::trace(obj, visit),
+        ObjKind::Function => crate::function::trace(obj, visit),
+        ObjKind::Cell => crate::function::trace_cell(obj, visit),
+        ObjKind::Task => crate::task::trace(obj, visit),
     }
 }

@@ -4,6 +4,10 @@
 //! `set_stack_base` is treated as a possible pointer. Callee-saved registers are first spilled
 //! into a local array so values that live only in registers are seen too. One implementation
 //! per architecture, selected here and nowhere else.
+//!
+//! Only the thread that owns the heap is scanned: each thread has its own heap, and a value
+//! must not be handed to another thread. Task stacks (when tasks get their own native stacks)
+//! must be registered with the collector the same way.
 
 use std::cell::Cell;
 
@@ -56,6 +60,11 @@ pub(super) fn scan(found: &mut dyn FnMut(usize)) {
     }
     let here = regs.as_ptr() as usize;
     let mut addr = here & !(std::mem::size_of::<usize>() - 1);
+    if addr >= base {
+        return;
+    }
+    // The scan reads uninitialised slots and padding on purpose; tell valgrind.
+    super::valgrind::make_defined(addr as *const u8, base - addr);
     while addr < base {
         // SAFETY: [here, base) is this thread's live stack.
         let word = unsafe { std::ptr::read_volatile(addr as *const usize) };
