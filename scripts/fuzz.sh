@@ -3,6 +3,9 @@
 #
 #   scripts/fuzz.sh [SECONDS]        SECONDS per target, default 60
 #
+# Targets: `frontend` and `program` (SolvraScript source text), `svc` (.svc bytecode files
+# through the reader and the verifier).
+#
 # Environment:
 #   FUZZ_TARGETS="frontend program"  run only these targets (default: all, from `cargo fuzz list`)
 #   FUZZ_ARGS="-seed=1 ..."          extra libFuzzer arguments
@@ -11,7 +14,10 @@
 # fixed must stay fixed), then fuzzes for SECONDS, starting from the seed corpus
 # fuzz/corpus/<target>/ (fuzz/corpus/frontend/ for targets without their own) plus the inputs
 # earlier runs found in fuzz/corpus-work/<target>/ (git-ignored; only that directory is
-# written). Exits 1 if any target crashed, timed out or ran out of memory; the input is then
+# written). The dictionary is fuzz/<target>.dict if it exists, else fuzz/frontend.dict for the
+# targets that take source text (those seeded from fuzz/corpus/frontend/), else none (`svc`
+# takes binary input; its seeds are the compiled conformance programs).
+# Exits 1 if any target crashed, timed out or ran out of memory; the input is then
 # in fuzz/artifacts/<target>/ and the log says how to reproduce it. See docs/FUZZING.md.
 #
 # cargo-fuzz needs nightly-only rustc flags (-Zsanitizer=address); on a stable toolchain this
@@ -81,8 +87,12 @@ for t in "${targets[@]}"; do
     # 2. Bounded fuzzing.
     seeds="$root/fuzz/corpus/$t"
     [ -d "$seeds" ] || seeds="$root/fuzz/corpus/frontend"
-    dict="$root/fuzz/$t.dict"
-    [ -f "$dict" ] || dict="$root/fuzz/frontend.dict"
+    dict_args=()
+    if [ -f "$root/fuzz/$t.dict" ]; then
+        dict_args=(-dict="$root/fuzz/$t.dict")
+    elif [ "$seeds" = "$root/fuzz/corpus/frontend" ]; then
+        dict_args=(-dict="$root/fuzz/frontend.dict")
+    fi
     work="$root/fuzz/corpus-work/$t"
     artifacts="$root/fuzz/artifacts/$t"
     mkdir -p "$work" "$artifacts"
@@ -90,15 +100,26 @@ for t in "${targets[@]}"; do
     before="$(find "$artifacts" -maxdepth 1 -type f | sort)"
 
     cargo fuzz run "$t" "$work" "$seeds" -- \
-        -dict="$dict" -max_len="$max_len" -max_total_time="$seconds" \
+        "${dict_args[@]}" -max_len="$max_len" -max_total_time="$seconds" \
         -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 "${extra[@]}" 2>&1 | tee "$log" |
-        grep -E --line-buffered '^(INFO: seed corpus|#[0-9]+[[:space:]]+(INITED|pulse|DONE))|^==[0-9]+== ?ERROR|^SUMMARY|panicked|deadly signal|out-of-memory|-timeout|Test unit written|^Done|^stat::'
+        grep -E --line-buffered '^(INFO: seed corpus|#[0-9]+[[:space:]]+(INITED|pulse|DONE))|^#[0-9]+: cov:|^==[0-9]+== ?ERROR|^SUMMARY|panicked|deadly signal|out-of-memory|-timeout|Test unit written|^Done|^stat::'
     rc=${PIPESTATUS[0]}
     new_artifacts="$(comm -13 <(printf '%s\n' "$before") <(find "$artifacts" -maxdepth 1 -type f | sort) | sed '/^$/d')"
 
     execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
     rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
     cov=$(grep -oE '^#[0-9]+[[:space:]]+(DONE|pulse|INITED).*cov: [0-9]+ ft: [0-9]+' "$log" | tail -1 | grep -oE 'cov: [0-9]+ ft: [0-9]+')
+    # Fork mode (FUZZ_ARGS="-fork=1 -ignore_crashes=1") prints "#EXECS: cov: C ft: F ... time: Ts"
+    # lines and no final stat:: lines.
+    fork_line=$(grep -E '^#[0-9]+: cov: [0-9]+ ft: [0-9]+' "$log" | tail -1)
+    if [ -n "$fork_line" ]; then
+        execs=$(sed -E 's/^#([0-9]+):.*/\1/' <<<"$fork_line")
+        fork_time=$(grep -oE 'time: [0-9]+s' <<<"$fork_line" | grep -oE '[0-9]+')
+        [ -n "$fork_time" ] && [ "$fork_time" -gt 0 ] && rate=$((execs / fork_time))
+        cov=$(grep -oE 'cov: [0-9]+ ft: [0-9]+' <<<"$fork_line")
+        crashes=$(grep -oE 'oom/timeout/crash: [0-9]+/[0-9]+/[0-9]+' <<<"$fork_line")
+        cov="$cov ${crashes:-}"
+    fi
     summary+=("$t: rc=$rc execs=${execs:-?} exec/s=${rate:-?} ${cov:-cov: ?}")
 
     if [ "$rc" -ne 0 ] || [ -n "$new_artifacts" ]; then

@@ -17,14 +17,21 @@
 //!   (and, if verified, the interpreter).
 //!
 //! Verified mutants that differ from the original program are run through the binary, at most
-//! `MAX_RUNS_PER_PROGRAM` per program: mutants that change code, handlers, captures, counts or
-//! flags first, then ones that only change constants, names or line tables. Failing mutants are
-//! saved under `$CARGO_TARGET_TMPDIR/svc_mutation/failures/` and named in the failure message.
-//! `SVC_MUTATION_RUNS=N` changes the number of runs per program for one run of the test
-//! (`SVC_MUTATION_RUNS=all`: every distinct verified mutant, which takes minutes).
+//! `MAX_RUNS_PER_PROGRAM` per program, chosen evenly from three classes in this order:
+//! 1. changes to what the interpreter takes on trust without a check of its own: module `init`
+//!    and `main` functions, captures, parameter and local counts, flags, and the operands of
+//!    local-slot, cell, upvalue, iteration and closure instructions (the verifier checks their
+//!    ranges, not what the slots hold);
+//! 2. other changes to code, handlers, module tables or constant kinds;
+//! 3. changes to constant values, names or line tables only.
+//!
+//! Failing mutants are saved under `$CARGO_TARGET_TMPDIR/svc_mutation/failures/` and named in
+//! the failure message, grouped by cause. `SVC_MUTATION_RUNS=N` changes the number of runs per
+//! program for one run of the test (`SVC_MUTATION_RUNS=all`: every distinct verified mutant,
+//! which takes minutes). Known failures: docs/FUZZING.md, "Known bugs".
 
 use crate::frontend::repo_root;
-use solvrac::bytecode::{compile, format, verify, Constant, Program};
+use solvrac::bytecode::{compile, format, verify, Constant, Op, Program};
 use solvrac::frontend::{load_file, LoadOptions};
 use std::cell::{Cell, RefCell};
 use std::collections::HashSet;
@@ -51,7 +58,7 @@ const PROGRAMS: &[&str] = &[
 /// Files with more bytes than this are mutated at a deterministic sample of positions.
 const MAX_POSITIONS: usize = 2000;
 /// Verified mutants run through the binary, per program (`SVC_MUTATION_RUNS` overrides it).
-const MAX_RUNS_PER_PROGRAM: usize = 120;
+const MAX_RUNS_PER_PROGRAM: usize = 200;
 
 fn runs_per_program() -> usize {
     match std::env::var("SVC_MUTATION_RUNS") {
@@ -206,9 +213,50 @@ fn read_and_verify(bytes: &[u8]) -> Checked {
     r.unwrap_or_else(|_| Checked::Panicked(LAST_PANIC.with(|p| p.borrow().clone())))
 }
 
-/// Does `m` differ from `orig` in what the interpreter trusts the verifier for (code,
-/// handlers, captures, counts, flags, module tables, constant kinds), rather than only in
-/// constant values, names or line tables?
+/// Class 1 of the module comment: does `m` change a module's `init`/`main`, a function's
+/// captures, counts or flags, or an instruction that addresses local slots, cells, upvalues,
+/// iteration state or closures?
+fn trusted_change(orig: &Program, m: &Program) -> bool {
+    let slot_op = |op: &Op| {
+        matches!(
+            op,
+            Op::LoadLocal { .. }
+                | Op::StoreLocal { .. }
+                | Op::LoadCell { .. }
+                | Op::StoreCell { .. }
+                | Op::InitCell { .. }
+                | Op::NewCell { .. }
+                | Op::BoxLocal { .. }
+                | Op::LoadUpval { .. }
+                | Op::StoreUpval { .. }
+                | Op::IterPrep { .. }
+                | Op::IterNext { .. }
+                | Op::Closure { .. }
+        )
+    };
+    orig.modules.len() == m.modules.len()
+        && orig.functions.len() == m.functions.len()
+        && (orig
+            .modules
+            .iter()
+            .zip(&m.modules)
+            .any(|(a, b)| a.init != b.init || a.main != b.main)
+            || orig.functions.iter().zip(&m.functions).any(|(a, b)| {
+                a.params != b.params
+                    || a.required != b.required
+                    || a.self_first != b.self_first
+                    || a.is_async != b.is_async
+                    || a.locals != b.locals
+                    || a.captures != b.captures
+                    || a.code
+                        .iter()
+                        .zip(&b.code)
+                        .any(|(x, y)| x != y && (slot_op(x) || slot_op(y)))
+            }))
+}
+
+/// Classes 1 and 2 of the module comment: does `m` differ from `orig` in more than constant
+/// values, names and line tables?
 fn structural_change(orig: &Program, m: &Program) -> bool {
     let kind = |c: &Constant| std::mem::discriminant(c);
     orig.entry != m.entry
@@ -278,7 +326,9 @@ enum RunResult {
     Crashed(String),
 }
 
-/// Runs `solvrac run FILE` in `dir` with a time limit; stdout is discarded, stderr kept.
+/// Runs `solvrac run FILE` in `dir` with a time limit; stdout is discarded, stderr kept. A
+/// mutant may call any builtin with whatever values it finds (a mutated `LoadBuiltin`), so it
+/// runs in its own directory with an empty environment (`HOME` and `PATH` are that directory).
 fn run_mutant(file: &Path, dir: &Path) -> RunResult {
     let err_path = file.with_extension("stderr");
     let err_file = std::fs::File::create(&err_path).expect("create stderr file");
@@ -286,6 +336,9 @@ fn run_mutant(file: &Path, dir: &Path) -> RunResult {
         .arg("run")
         .arg(file.file_name().expect("file name"))
         .current_dir(dir)
+        .env_clear()
+        .env("HOME", dir)
+        .env("PATH", dir)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(err_file)
@@ -304,16 +357,14 @@ fn run_mutant(file: &Path, dir: &Path) -> RunResult {
         }
     };
     let stderr = std::fs::read_to_string(&err_path).unwrap_or_default();
-    // "thread 'solvrac' panicked at FILE:LINE:COL:" and the message line, else the first line.
-    let panic: Vec<&str> = stderr
-        .lines()
-        .skip_while(|l| !l.contains("panicked at"))
-        .take(2)
-        .collect();
-    let what = if panic.is_empty() {
-        stderr.lines().next().unwrap_or("").to_string()
-    } else {
-        panic.join(" ")
+    // "panicked at FILE:LINE:COL:" and the message line, else the first line of stderr.
+    let mut lines = stderr.lines().skip_while(|l| !l.contains("panicked at"));
+    let what = match lines.next() {
+        Some(first) => {
+            let at = &first[first.find("panicked at").unwrap_or(0)..];
+            format!("{at} {}", lines.next().unwrap_or(""))
+        }
+        None => stderr.lines().next().unwrap_or("").to_string(),
     };
     match status.code() {
         Some(101) => RunResult::Crashed(format!("exit status 101: {what}")),
@@ -385,6 +436,7 @@ fn mutated_svc_files_are_rejected_or_run_without_crashing() {
 
         // Re-encoded: mutate the payload, then fix the length and the checksum.
         let mut seen: HashSet<Vec<u8>> = HashSet::new();
+        let mut trusted = Vec::new();
         let mut structural = Vec::new();
         let mut data_only = Vec::new();
         for pos in positions(payload.len(), 1000 + pi as u64) {
@@ -417,7 +469,9 @@ fn mutated_svc_files_are_rejected_or_run_without_crashing() {
                             label,
                             bytes: mutant,
                         };
-                        if structural_change(&original, &p) {
+                        if trusted_change(&original, &p) {
+                            trusted.push(c);
+                        } else if structural_change(&original, &p) {
                             structural.push(c);
                         } else {
                             data_only.push(c);
@@ -426,15 +480,19 @@ fn mutated_svc_files_are_rejected_or_run_without_crashing() {
                 }
             }
         }
-        let (n_struct, n_data) = (structural.len(), data_only.len());
+        let (n_trusted, n_struct, n_data) = (trusted.len(), structural.len(), data_only.len());
+        // Half the runs for class 1, then class 2 up to 5/6, then class 3; a class with fewer
+        // mutants leaves its room to the next.
         let max_runs = runs_per_program();
-        let mut chosen = spread(structural, max_runs - max_runs / 4);
-        let room = max_runs - chosen.len();
+        let mut chosen = spread(trusted, max_runs / 2);
+        let room = (max_runs - max_runs / 6).saturating_sub(chosen.len());
+        chosen.extend(spread(structural, room));
+        let room = max_runs.saturating_sub(chosen.len());
         chosen.extend(spread(data_only, room));
         report.push(format!(
             "{name}: {} bytes, {} mutants: {} unreadable, {} rejected by the verifier, {} \
-             verified ({} unchanged, {n_struct} distinct structural + {n_data} data-only \
-             changes); {} to run",
+             verified ({} unchanged; distinct changes: {n_trusted} class 1, {n_struct} class 2, \
+             {n_data} class 3); {} to run",
             bytes.len(),
             tally.mutants,
             tally.unreadable,

@@ -8,7 +8,8 @@
 //!    indexes are in range; member keys are string constants; jump targets are inside the code;
 //! 4. stack depth: never negative, the same at every join and at each handler target (the
 //!    handler's depth plus the error message), and no path falls off the end of the code;
-//! 5. handler ranges lie inside the code and their targets are instructions.
+//! 5. handler ranges lie inside the code, their targets are instructions, and depths are bounded;
+//! 6. module init functions take no captures and no arguments (they run without a closure).
 //!
 //! A failure names the function and the instruction offset.
 
@@ -33,6 +34,10 @@ impl fmt::Display for VerifyError {
     }
 }
 
+/// Deepest operand stack (and handler depth) a function may use; far above anything the
+/// compiler produces, and small enough that depth arithmetic cannot overflow.
+const MAX_STACK_DEPTH: u32 = 1 << 20;
+
 pub fn verify(p: &Program) -> Result<(), VerifyError> {
     let top = |message: String| VerifyError {
         function: None,
@@ -43,9 +48,16 @@ pub fn verify(p: &Program) -> Result<(), VerifyError> {
         return Err(top(format!("entry module {} does not exist", p.entry)));
     }
     for (i, m) in p.modules.iter().enumerate() {
-        if m.init as usize >= p.functions.len() {
+        let Some(init) = p.functions.get(m.init as usize) else {
             return Err(top(format!(
                 "module {i}: init function {} does not exist",
+                m.init
+            )));
+        };
+        // A module's top level runs without a closure or arguments.
+        if !init.captures.is_empty() || init.required != 0 {
+            return Err(top(format!(
+                "module {i}: init function {} takes captures or arguments",
                 m.init
             )));
         }
@@ -102,6 +114,12 @@ impl FnVerifier<'_> {
         }
         let len = f.code.len();
         for h in &f.handlers {
+            if h.depth > MAX_STACK_DEPTH {
+                return Err(self.err(
+                    Some(h.start as usize),
+                    format!("handler depth {} is out of range", h.depth),
+                ));
+            }
             if h.start >= h.end || h.end as usize > len || h.target as usize >= len {
                 return Err(self.err(
                     Some(h.start as usize),
@@ -245,7 +263,10 @@ impl FnVerifier<'_> {
                     format!("{} pops {pops} values from a stack of {d}", op.name()),
                 ));
             }
-            let after = d - pops + pushes;
+            let after = (d - pops)
+                .checked_add(pushes)
+                .filter(|&a| a <= MAX_STACK_DEPTH)
+                .ok_or_else(|| self.err(Some(pc), "operand stack too deep"))?;
             let target = |offset: i32| -> Result<usize, VerifyError> {
                 let t = pc as i64 + 1 + offset as i64;
                 if t < 0 || t as usize >= len {

@@ -69,19 +69,19 @@ impl Interp {
                         self.stack[base + slot as usize] = v;
                     }
                     Op::LoadCell { slot, name } => {
-                        let v = function::cell_get(self.stack[base + slot as usize]);
+                        let v = function::cell_get(cell(self.stack[base + slot as usize])?);
                         self.check_init(v, name)?;
                         self.stack.push(v);
                     }
                     Op::StoreCell { slot, name } => {
-                        let cell = self.stack[base + slot as usize];
-                        self.check_init(function::cell_get(cell), name)?;
+                        let c = cell(self.stack[base + slot as usize])?;
+                        self.check_init(function::cell_get(c), name)?;
                         let v = self.pop();
-                        function::cell_set(cell, v);
+                        function::cell_set(c, v);
                     }
                     Op::InitCell { slot } => {
                         let v = self.pop();
-                        function::cell_set(self.stack[base + slot as usize], v);
+                        function::cell_set(cell(self.stack[base + slot as usize])?, v);
                     }
                     Op::NewCell { slot } => {
                         let cell = function::new_cell(UNINIT)?;
@@ -92,16 +92,15 @@ impl Interp {
                         self.stack[base + slot as usize] = cell;
                     }
                     Op::LoadUpval { index, name } => {
-                        let cell = function::obj(frame.closure).cells[index as usize];
-                        let v = function::cell_get(cell);
+                        let v = function::cell_get(upval(frame.closure, index)?);
                         self.check_init(v, name)?;
                         self.stack.push(v);
                     }
                     Op::StoreUpval { index, name } => {
-                        let cell = function::obj(frame.closure).cells[index as usize];
-                        self.check_init(function::cell_get(cell), name)?;
+                        let c = upval(frame.closure, index)?;
+                        self.check_init(function::cell_get(c), name)?;
                         let v = self.pop();
-                        function::cell_set(cell, v);
+                        function::cell_set(c, v);
                     }
                     Op::LoadGlobal { index } => {
                         let v = self.globals[module][index as usize];
@@ -322,11 +321,9 @@ impl Interp {
                         for c in &proto.captures {
                             cells.push(match *c {
                                 crate::bytecode::Capture::Local(slot) => {
-                                    self.stack[base + slot as usize]
+                                    cell(self.stack[base + slot as usize])?
                                 }
-                                crate::bytecode::Capture::Upval(i) => {
-                                    function::obj(frame.closure).cells[i as usize]
-                                }
+                                crate::bytecode::Capture::Upval(i) => upval(frame.closure, i)?,
                             });
                         }
                         let f = function::new_user(self.fn_ids[function as usize], cells)?;
@@ -352,7 +349,11 @@ impl Interp {
                     }
                     Op::IterNext { slot, offset } => {
                         let items = self.stack[base + slot as usize];
-                        let i = self.stack[base + slot as usize + 1].as_int();
+                        let index = self.stack[base + slot as usize + 1];
+                        if items.tag != Tag::Array || index.tag != Tag::Int || index.as_int() < 0 {
+                            return Err(malformed("IterNext without IterPrep state"));
+                        }
+                        let i = index.as_int();
                         let arr = array::obj(items);
                         if (i as usize) < arr.len() {
                             let item = arr.get(i as usize);
@@ -441,6 +442,32 @@ impl Interp {
     fn uninit_global(&self, module: usize, index: u32) -> RtError {
         let name = &self.prog.modules[module].globals[index as usize];
         RtError::new(format!("variable '{name}' used before initialization"))
+    }
+}
+
+/// The verifier proves indexes and stack depths, not what a local slot holds; these checks
+/// turn a malformed `.svc` file that passed it into a runtime error instead of a crash.
+fn malformed(what: &str) -> RtError {
+    RtError::new(format!("malformed bytecode: {what}"))
+}
+
+/// A value that must be a captured variable's cell.
+fn cell(v: Value) -> Result<Value, RtError> {
+    if v.tag == Tag::Cell {
+        Ok(v)
+    } else {
+        Err(malformed("a cell was expected in a local slot"))
+    }
+}
+
+/// Captured cell `index` of the running closure.
+fn upval(closure: Value, index: u16) -> Result<Value, RtError> {
+    if closure.tag != Tag::Function {
+        return Err(malformed("a captured variable outside a closure"));
+    }
+    match function::obj(closure).cells.get(index as usize) {
+        Some(&c) => cell(c),
+        None => Err(malformed("captured cell out of range")),
     }
 }
 
