@@ -17,17 +17,12 @@ if ! cargo --version 2>/dev/null | grep -Eq '^cargo 1\.([89][0-9]|[1-9][0-9]{2,}
   PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 fi
 
-# A no-op when target/release/solvrac is up to date, so always ask cargo rather than test the file.
-echo "demo: cargo build --release -p solvrac"
-cargo build --release -p solvrac
+# A no-op when everything is up to date, so always ask cargo rather than test the files. The
+# runtime library is what native executables link against.
+echo "demo: cargo build --release -p solvrac -p solvra_rt"
+cargo build --release -p solvrac -p solvra_rt
 
-shopt -s nullglob
-examples=(examples/*.svs)
-((${#examples[@]})) || { echo "demo: no examples/*.svs to run" >&2; exit 1; }
-
-# Until the native backend lands (`solvrac build examples/hello.svs -o target/hello && target/hello`)
-# the demo checks every example and runs hello in the bytecode interpreter.
-echo "demo: target/release/solvrac check ${examples[*]}"
-target/release/solvrac check "${examples[@]}"
-echo "demo: target/release/solvrac run examples/hello.svs"
-target/release/solvrac run examples/hello.svs
+echo "demo: target/release/solvrac build examples/hello.svs -o target/hello"
+target/release/solvrac build examples/hello.svs -o target/hello
+echo "demo: target/hello"
+target/hello

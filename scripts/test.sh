@@ -59,6 +59,9 @@ step "cargo fmt --all -- --check" cargo fmt --all -- --check
 # Same target dir and dev profile as cargo test; clippy first because it fails fastest.
 step "cargo clippy --workspace --all-targets -- -D warnings" \
   cargo clippy --workspace --all-targets "${locked[@]}" -- -D warnings
+# The native-backend tests link programs against target/debug/libsolvra_rt.a, which
+# `cargo test` alone does not produce.
+step "cargo build -p solvra_rt (runtime library for native builds)" cargo build -p solvra_rt "${locked[@]}"
 step "cargo test --workspace" cargo_test
 step "cross-build runtime (aarch64, armv7)" \
   bash scripts/build-cross-runtime.sh aarch64-unknown-linux-gnu armv7-unknown-linux-gnueabihf

@@ -52,6 +52,33 @@ status is 1 if any file has an error.\n\nExamples:\n  solvrac check app.svs\n  s
         #[arg(short, long)]
         quiet: bool,
     },
+    /// Compile a program to a native executable through LLVM.
+    #[cfg(feature = "llvm")]
+    #[command(
+        after_help = "The executable links the runtime library (libsolvra_rt.a, found beside solvrac or \
+through SOLVRA_RUNTIME_LIB). Programs that use async/await cannot be compiled natively yet.\n\n\
+Examples:\n  solvrac build app.svs                 writes ./app\n  solvrac build -O2 app.svs -o out/app\n  solvrac build --emit=llvm-ir app.svs  writes app.ll\n  solvrac build --emit=sir app.svs      prints the Solvra IR"
+    )]
+    Build {
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+        /// Output path (default: the source file's stem; with --emit, the stem plus the
+        /// format's extension).
+        #[arg(short, long, value_name = "OUT")]
+        output: Option<PathBuf>,
+        /// Optimisation level 0–3 (LLVM's new pass manager pipelines).
+        #[arg(short = 'O', value_name = "LEVEL", default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..=3))]
+        opt_level: u8,
+        /// What to write: an executable (default), an object file, LLVM IR, assembly, or Solvra IR.
+        #[arg(long, value_enum, default_value_t = EmitKind::Exe)]
+        emit: EmitKind,
+        /// The C compiler used to link (default: `cc`, or $CC).
+        #[arg(long, value_name = "CC")]
+        linker: Option<String>,
+        /// Extra directory to search for imported scripts (repeatable).
+        #[arg(short = 'M', long = "module-path", value_name = "DIR")]
+        module_paths: Vec<PathBuf>,
+    },
     /// Run a program (`.svs` source or `.svc` bytecode).
     #[command(
         after_help = "The program's exit status is solvrac's: 0, 1 after an uncaught runtime error \
@@ -138,6 +165,18 @@ fn run(cli: Cli) -> u8 {
             quiet,
         } => check(&files, dump_ast, module_paths, quiet),
         Command::Explain { code, list } => explain(code.as_deref(), list),
+        #[cfg(feature = "llvm")]
+        Command::Build {
+            file,
+            output,
+            opt_level,
+            emit,
+            linker,
+            module_paths,
+        } => match load_bytecode(&file, module_paths) {
+            Some(program) => build(&program, &file, output, opt_level, emit, linker),
+            None => 1,
+        },
         Command::Run {
             file,
             tier: Tier::Interp,
@@ -176,6 +215,114 @@ fn run(cli: Cli) -> u8 {
             None => 1,
         },
     }
+}
+
+/// What `solvrac build` writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum EmitKind {
+    Exe,
+    Obj,
+    #[value(name = "llvm-ir")]
+    LlvmIr,
+    Asm,
+    Sir,
+}
+
+#[cfg(feature = "llvm")]
+fn build(
+    program: &bytecode::Program,
+    file: &Path,
+    output: Option<PathBuf>,
+    opt_level: u8,
+    emit: EmitKind,
+    linker: Option<String>,
+) -> u8 {
+    use crate::backend::codegen::{self, link, CodegenOptions, Emit, Target};
+    if emit == EmitKind::Sir {
+        return print_sir(program);
+    }
+    let stem = file
+        .file_stem()
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("a.out"));
+    let opts = CodegenOptions {
+        target: Target::host(),
+        opt_level,
+    };
+    let (kind, ext) = match emit {
+        EmitKind::Obj => (Emit::Object, Some("o")),
+        EmitKind::LlvmIr => (Emit::LlvmIr, Some("ll")),
+        EmitKind::Asm => (Emit::Asm, Some("s")),
+        _ => (Emit::Object, None),
+    };
+    let bytes = match codegen::compile(program, &opts, kind) {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!(
+                "solvrac: cannot compile {} natively: {}",
+                file.display(),
+                e.0
+            );
+            return 1;
+        }
+    };
+    if let Some(ext) = ext {
+        let out = output.unwrap_or_else(|| stem.with_extension(ext));
+        return match std::fs::write(&out, bytes) {
+            Ok(()) => 0,
+            Err(e) => {
+                eprintln!("solvrac: cannot write {}: {e}", out.display());
+                1
+            }
+        };
+    }
+    let out = output.unwrap_or(stem);
+    let runtime = match link::find_runtime() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("solvrac: {e}");
+            return 1;
+        }
+    };
+    let dir = match tempdir() {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("solvrac: cannot create a temporary directory: {e}");
+            return 1;
+        }
+    };
+    let object = dir.join("program.o");
+    let linked = std::fs::write(&object, bytes)
+        .map_err(|e| format!("cannot write {}: {e}", object.display()))
+        .and_then(|()| {
+            let linker = linker
+                .or_else(|| std::env::var("CC").ok())
+                .unwrap_or_else(|| opts.target.linker.to_string());
+            link::link(&linker, &object, &runtime, &out)
+        });
+    let _ = std::fs::remove_dir_all(&dir);
+    match linked {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("solvrac: {e}");
+            1
+        }
+    }
+}
+
+/// A fresh private directory under the system's temporary directory.
+#[cfg(feature = "llvm")]
+fn tempdir() -> std::io::Result<PathBuf> {
+    let base = std::env::temp_dir();
+    for n in 0..1000u32 {
+        let dir = base.join(format!("solvrac-{}-{n}", std::process::id()));
+        match std::fs::create_dir(&dir) {
+            Ok(()) => return Ok(dir),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Err(std::io::Error::other("no free temporary directory name"))
 }
 
 /// Execution tiers of `solvrac run`.
@@ -251,6 +398,7 @@ pub fn run_interp(program: bytecode::Program) -> u8 {
     };
     let outcome = interp.run();
     solvra_rt::stdout::finish();
+    solvra_rt::heap::report_stats_if_enabled();
     match outcome {
         Outcome::Done => 0,
         Outcome::Error { message, trace } => {

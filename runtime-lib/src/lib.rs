@@ -7,9 +7,12 @@
 //! Layout: `value` (the tagged value), `heap` (headers, allocation, the collector), one module
 //! per heap type (`string`, `array`, `object`, `function`, `task`, `handle`), `error`, the
 //! operators (`ops`), the display format (`display`), buffered output (`stdout`), calls back
-//! into the executing tier (`callback`), `json`, and `builtins`.
+//! into the executing tier (`callback`), `json`, `builtins`, and `abi`, the one table of C
+//! functions that compiled code calls.
 //! docs/MEMORY_MODEL.md describes the layouts and the collector.
 
+pub mod abi;
+pub mod aot;
 pub mod array;
 pub mod builtins;
 pub mod callback;

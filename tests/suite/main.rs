@@ -4,3 +4,4 @@
 mod conformance;
 mod frontend;
 mod ir;
+mod svc_mutation;

@@ -4,5 +4,7 @@
 //! Bytecode stays the one artifact every tier starts from: `lowering` turns a verified bytecode
 //! function into IR, and everything native works on IR from there.
 
+#[cfg(feature = "llvm")]
+pub mod codegen;
 pub mod ir;
 pub mod lowering;

@@ -1,0 +1,591 @@
+//! One IR function to one LLVM function.
+//!
+//! Signature: `i32 (ptr env, ptr args, iN argc, ptr out)`, returning 0 or 1 (a pending runtime
+//! error). Each `dyn` IR value and each local slot gets an `alloca` of the 16-byte value type;
+//! `bool` IR values are LLVM `i1`s. Phis are resolved by copies on the incoming edges. A
+//! raising runtime call is followed by a status check that goes to the block's `try` handler,
+//! or to the function's propagation block, which records a stack-trace frame and returns 1.
+
+use super::module::Ctx;
+use super::CodegenError;
+use crate::backend::ir::{self, BinOp, Block, Const, InstKind, Terminator, Type, Value};
+use crate::bytecode::Program;
+use inkwell::basic_block::BasicBlock;
+use inkwell::values::{BasicMetadataValueEnum, FunctionValue, IntValue, PointerValue};
+use inkwell::IntPredicate;
+use std::collections::HashMap;
+
+type R<T> = Result<T, CodegenError>;
+
+fn llvm(e: inkwell::builder::BuilderError) -> CodegenError {
+    CodegenError(format!("LLVM builder: {e}"))
+}
+
+pub(super) struct FnEmitter<'a, 'ctx> {
+    cx: &'a Ctx<'ctx>,
+    program: &'a Program,
+    func: &'a ir::Function,
+    llfn: FunctionValue<'ctx>,
+    blocks: Vec<BasicBlock<'ctx>>,
+    vals: HashMap<Value, PointerValue<'ctx>>,
+    bools: HashMap<Value, IntValue<'ctx>>,
+    slots: Vec<PointerValue<'ctx>>,
+    line_slot: PointerValue<'ctx>,
+    propagate: BasicBlock<'ctx>,
+    /// The IR block being emitted (its handler decides where errors go).
+    current: Block,
+    line: u32,
+    /// Name and file of the function, as string globals, for stack traces.
+    name: (PointerValue<'ctx>, u64),
+    file: (PointerValue<'ctx>, u64),
+}
+
+impl<'a, 'ctx> FnEmitter<'a, 'ctx> {
+    pub(super) fn emit(
+        cx: &'a Ctx<'ctx>,
+        program: &'a Program,
+        index: u32,
+        func: &'a ir::Function,
+    ) -> R<()> {
+        let llfn = cx.functions[index as usize];
+        let entry = cx.context.append_basic_block(llfn, "entry");
+        let blocks: Vec<BasicBlock> = (0..func.blocks.len())
+            .map(|i| cx.context.append_basic_block(llfn, &format!("block{i}")))
+            .collect();
+        let propagate = cx.context.append_basic_block(llfn, "propagate");
+        cx.builder.position_at_end(entry);
+        let b = &cx.builder;
+        let mut vals = HashMap::new();
+        for (i, (_, ty)) in func.values.iter().enumerate() {
+            if *ty == Type::Dyn {
+                vals.insert(
+                    Value(i as u32),
+                    b.build_alloca(cx.value_ty, &format!("v{i}"))
+                        .map_err(llvm)?,
+                );
+            }
+        }
+        let mut slots = Vec::new();
+        for s in 0..func.slots {
+            let p = b
+                .build_alloca(cx.value_ty, &format!("slot{s}"))
+                .map_err(llvm)?;
+            cx.store_const(p, Const::Null)?;
+            slots.push(p);
+        }
+        let line_slot = b
+            .build_alloca(cx.context.i32_type(), "line")
+            .map_err(llvm)?;
+        let code = &program.functions[index as usize];
+        let name = cx.text(code.display_name())?;
+        let file = cx.text(&program.modules[code.module as usize].name)?;
+        let mut e = FnEmitter {
+            cx,
+            program,
+            func,
+            llfn,
+            blocks,
+            vals,
+            bools: HashMap::new(),
+            slots,
+            line_slot,
+            propagate,
+            current: Block(0),
+            line: 0,
+            name,
+            file,
+        };
+        e.params()?;
+        cx.builder
+            .build_unconditional_branch(e.blocks[0])
+            .map_err(llvm)?;
+        for bi in 0..func.blocks.len() {
+            e.block(Block(bi as u32))?;
+        }
+        e.propagation()?;
+        Ok(())
+    }
+
+    fn param(&self, n: u32) -> inkwell::values::BasicValueEnum<'ctx> {
+        self.llfn
+            .get_nth_param(n)
+            .expect("native functions have four parameters")
+    }
+
+    /// Parameter values: argument `i` if the caller passed one, else `null`.
+    fn params(&mut self) -> R<()> {
+        let cx = self.cx;
+        let args = self.param(1).into_pointer_value();
+        let argc = self.param(2).into_int_value();
+        for i in 0..self.func.params.len() as u32 {
+            let dst = self.vals[&Value(i)];
+            cx.store_const(dst, Const::Null)?;
+            let given = cx
+                .builder
+                .build_int_compare(
+                    IntPredicate::ULT,
+                    cx.usize_ty.const_int(i as u64, false),
+                    argc,
+                    "given",
+                )
+                .map_err(llvm)?;
+            let yes = cx.context.append_basic_block(self.llfn, "arg");
+            let next = cx.context.append_basic_block(self.llfn, "args");
+            cx.builder
+                .build_conditional_branch(given, yes, next)
+                .map_err(llvm)?;
+            cx.builder.position_at_end(yes);
+            let src = cx.value_at(args, i as u64)?;
+            cx.copy(dst, src)?;
+            cx.builder.build_unconditional_branch(next).map_err(llvm)?;
+            cx.builder.position_at_end(next);
+        }
+        Ok(())
+    }
+
+    fn v(&self, v: Value) -> R<PointerValue<'ctx>> {
+        self.vals
+            .get(&v)
+            .copied()
+            .ok_or_else(|| CodegenError(format!("{v} is not a dyn value")))
+    }
+
+    fn b(&self, v: Value) -> R<IntValue<'ctx>> {
+        self.bools
+            .get(&v)
+            .copied()
+            .ok_or_else(|| CodegenError(format!("{v} is not a bool value")))
+    }
+
+    /// Branches on a runtime status: nonzero goes to the handler or the propagation block.
+    fn check(&self, status: IntValue<'ctx>) -> R<()> {
+        let cx = self.cx;
+        let failed = cx
+            .builder
+            .build_int_compare(
+                IntPredicate::NE,
+                status,
+                cx.context.i32_type().const_zero(),
+                "failed",
+            )
+            .map_err(llvm)?;
+        let ok = cx.context.append_basic_block(self.llfn, "ok");
+        let target = match self.func.block(self.current).handler {
+            Some(h) => self.blocks[h.index()],
+            None => {
+                cx.builder
+                    .build_store(
+                        self.line_slot,
+                        cx.context.i32_type().const_int(self.line as u64, false),
+                    )
+                    .map_err(llvm)?;
+                self.propagate
+            }
+        };
+        cx.builder
+            .build_conditional_branch(failed, target, ok)
+            .map_err(llvm)?;
+        cx.builder.position_at_end(ok);
+        Ok(())
+    }
+
+    /// Calls runtime function `name` and checks its status.
+    fn call_checked(&self, name: &str, args: &[BasicMetadataValueEnum<'ctx>]) -> R<()> {
+        let st = self
+            .cx
+            .call(name, args)?
+            .expect("status-returning runtime function");
+        self.check(st)
+    }
+
+    fn propagation(&self) -> R<()> {
+        let cx = self.cx;
+        cx.builder.position_at_end(self.propagate);
+        let line = cx
+            .builder
+            .build_load(cx.context.i32_type(), self.line_slot, "line")
+            .map_err(llvm)?
+            .into_int_value();
+        cx.call(
+            "solvra_trace_push",
+            &[
+                self.name.0.into(),
+                cx.usize_ty.const_int(self.name.1, false).into(),
+                self.file.0.into(),
+                cx.usize_ty.const_int(self.file.1, false).into(),
+                line.into(),
+            ],
+        )?;
+        cx.builder
+            .build_return(Some(&cx.context.i32_type().const_int(1, false)))
+            .map_err(llvm)?;
+        Ok(())
+    }
+
+    /// An array of values on the stack, for calls and literals.
+    fn array_of(&self, items: &[Value]) -> R<PointerValue<'ctx>> {
+        let cx = self.cx;
+        let n = items.len().max(1) as u32;
+        let arr = cx
+            .builder
+            .build_array_alloca(
+                cx.value_ty,
+                cx.context.i32_type().const_int(n as u64, false),
+                "items",
+            )
+            .map_err(llvm)?;
+        for (i, v) in items.iter().enumerate() {
+            let dst = cx.value_at(arr, i as u64)?;
+            cx.copy(dst, self.v(*v)?)?;
+        }
+        Ok(arr)
+    }
+
+    fn key(&self, k: u32) -> R<(PointerValue<'ctx>, IntValue<'ctx>)> {
+        let (ptr, len) = self.cx.const_text(k)?;
+        Ok((ptr, self.cx.usize_ty.const_int(len, false)))
+    }
+
+    fn block(&mut self, b: Block) -> R<()> {
+        let cx = self.cx;
+        self.current = b;
+        cx.builder.position_at_end(self.blocks[b.index()]);
+        let data = self.func.block(b);
+        for &i in &data.insts {
+            let inst = self.func.inst(i);
+            self.line = inst.line;
+            self.inst(&inst.kind, inst.result)?;
+        }
+        match data.terminator.as_ref().expect("verified IR") {
+            Terminator::Jump(to) => {
+                self.phi_copies(b, *to)?;
+                cx.builder
+                    .build_unconditional_branch(self.blocks[to.index()])
+                    .map_err(llvm)?;
+            }
+            Terminator::Branch {
+                cond,
+                then,
+                otherwise,
+            } => {
+                let c = self.b(*cond)?;
+                let t = self.edge(b, *then)?;
+                let o = self.edge(b, *otherwise)?;
+                cx.builder.build_conditional_branch(c, t, o).map_err(llvm)?;
+            }
+            Terminator::Return(v) => {
+                let out = self.param(3).into_pointer_value();
+                cx.copy(out, self.v(*v)?)?;
+                cx.builder
+                    .build_return(Some(&cx.context.i32_type().const_zero()))
+                    .map_err(llvm)?;
+            }
+            Terminator::Throw(v) => {
+                let st = cx
+                    .call("solvra_panic", &[self.v(*v)?.into()])?
+                    .expect("status");
+                self.check(st)?;
+                cx.builder.build_unreachable().map_err(llvm)?;
+            }
+            Terminator::NoMatch => {
+                let st = cx.call("solvra_no_match", &[])?.expect("status");
+                self.check(st)?;
+                cx.builder.build_unreachable().map_err(llvm)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The LLVM block a branch from `from` to `to` goes to: `to` itself, or an edge block that
+    /// first copies the incoming values into `to`'s phis.
+    fn edge(&self, from: Block, to: Block) -> R<BasicBlock<'ctx>> {
+        if !self.has_phis(to) {
+            return Ok(self.blocks[to.index()]);
+        }
+        let cx = self.cx;
+        let here = cx.builder.get_insert_block().expect("positioned");
+        let edge = cx.context.append_basic_block(self.llfn, "edge");
+        cx.builder.position_at_end(edge);
+        self.phi_copies(from, to)?;
+        cx.builder
+            .build_unconditional_branch(self.blocks[to.index()])
+            .map_err(llvm)?;
+        cx.builder.position_at_end(here);
+        Ok(edge)
+    }
+
+    fn has_phis(&self, b: Block) -> bool {
+        self.func
+            .block(b)
+            .insts
+            .first()
+            .is_some_and(|&i| matches!(self.func.inst(i).kind, InstKind::Phi(_)))
+    }
+
+    /// Copies the values flowing along `from → to` into `to`'s phis (all loaded first, so phis
+    /// that read each other see the old values).
+    fn phi_copies(&self, from: Block, to: Block) -> R<()> {
+        let cx = self.cx;
+        let mut moves = Vec::new();
+        for &i in &self.func.block(to).insts {
+            let inst = self.func.inst(i);
+            let InstKind::Phi(incoming) = &inst.kind else {
+                break;
+            };
+            if let Some((_, v)) = incoming.iter().find(|(b, _)| *b == from) {
+                let loaded = cx
+                    .builder
+                    .build_load(cx.value_ty, self.v(*v)?, "phi.in")
+                    .map_err(llvm)?;
+                moves.push((self.v(inst.result.expect("phi result"))?, loaded));
+            }
+        }
+        for (dst, v) in moves {
+            cx.builder.build_store(dst, v).map_err(llvm)?;
+        }
+        Ok(())
+    }
+
+    fn out(&self, result: Option<Value>) -> R<PointerValue<'ctx>> {
+        self.v(result.ok_or_else(|| CodegenError("instruction without a result".into()))?)
+    }
+
+    fn inst(&mut self, kind: &InstKind, result: Option<Value>) -> R<()> {
+        use InstKind::*;
+        let cx = self.cx;
+        let usize_ = |n: u64| cx.usize_ty.const_int(n, false);
+        let u32_ = |n: u64| cx.context.i32_type().const_int(n, false);
+        match kind {
+            Phi(_) => {}
+            Const(c) => cx.store_const(self.out(result)?, *c)?,
+            CatchMessage => {
+                let out = self.out(result)?;
+                cx.call("solvra_catch_message", &[out.into()])?;
+            }
+            GetLocal(s) => cx.copy(self.out(result)?, self.slots[*s as usize])?,
+            SetLocal(s, v) => cx.copy(self.slots[*s as usize], self.v(*v)?)?,
+            ArgGiven(p) => {
+                let argc = self.param(2).into_int_value();
+                let given = cx.builder.build_int_compare(IntPredicate::ULT, usize_(*p as u64), argc, "given").map_err(llvm)?;
+                self.bools.insert(result.expect("bool result"), given);
+            }
+            Binary(op, a, b) => {
+                let name = match op {
+                    BinOp::Add => "solvra_add",
+                    BinOp::Sub => "solvra_sub",
+                    BinOp::Mul => "solvra_mul",
+                    BinOp::Div => "solvra_div",
+                    BinOp::Rem => "solvra_rem",
+                    BinOp::Eq => "solvra_eq",
+                    BinOp::Ne => "solvra_ne",
+                    BinOp::Lt => "solvra_lt",
+                    BinOp::Le => "solvra_le",
+                    BinOp::Gt => "solvra_gt",
+                    BinOp::Ge => "solvra_ge",
+                };
+                let out = self.out(result)?;
+                self.call_checked(name, &[out.into(), self.v(*a)?.into(), self.v(*b)?.into()])?;
+            }
+            Neg(v) => self.call_checked("solvra_neg", &[self.out(result)?.into(), self.v(*v)?.into()])?,
+            Not(v) => {
+                cx.call("solvra_not", &[self.out(result)?.into(), self.v(*v)?.into()])?;
+            }
+            ToBool(v) => {
+                cx.call("solvra_to_bool", &[self.out(result)?.into(), self.v(*v)?.into()])?;
+            }
+            Truthy(v) => {
+                let t = cx.call("solvra_truthy", &[self.v(*v)?.into()])?.expect("i32");
+                let b = cx.builder.build_int_compare(IntPredicate::NE, t, u32_(0), "truthy").map_err(llvm)?;
+                self.bools.insert(result.expect("bool result"), b);
+            }
+            LoadGlobal { module, index } => {
+                let g = cx.global(*module, *index)?;
+                self.check_init(g, &self.program.modules[*module as usize].globals[*index as usize])?;
+                cx.copy(self.out(result)?, g)?;
+            }
+            StoreGlobal { module, index, value } => {
+                let g = cx.global(*module, *index)?;
+                self.check_init(g, &self.program.modules[*module as usize].globals[*index as usize])?;
+                cx.copy(g, self.v(*value)?)?;
+            }
+            InitGlobal { module, index, value } => cx.copy(cx.global(*module, *index)?, self.v(*value)?)?,
+            NewCell(v) => self.call_checked("solvra_cell_new", &[self.out(result)?.into(), self.v(*v)?.into()])?,
+            NewUninitCell => self.call_checked("solvra_new_uninit_cell", &[self.out(result)?.into()])?,
+            LoadCell { cell, name } => {
+                let (p, n) = self.key(*name)?;
+                self.call_checked("solvra_cell_load", &[self.out(result)?.into(), self.v(*cell)?.into(), p.into(), n.into()])?;
+            }
+            StoreCell { cell, name, value } => {
+                let (p, n) = self.key(*name)?;
+                self.call_checked("solvra_cell_store", &[self.v(*cell)?.into(), self.v(*value)?.into(), p.into(), n.into()])?;
+            }
+            InitCell { cell, value } => {
+                cx.call("solvra_cell_set", &[self.v(*cell)?.into(), self.v(*value)?.into()])?;
+            }
+            Upval(n) => {
+                let env = self.param(0).into_pointer_value();
+                cx.call("solvra_upval", &[self.out(result)?.into(), env.into(), u32_(*n as u64).into()])?;
+            }
+            Builtin(id) => self.call_checked("solvra_builtin", &[self.out(result)?.into(), u32_(*id as u64).into()])?,
+            Share(v) => {
+                cx.call("solvra_share", &[self.v(*v)?.into()])?;
+                cx.copy(self.out(result)?, self.v(*v)?)?;
+            }
+            CheckNotArray { value, name } => {
+                let (p, n) = self.key(*name)?;
+                self.call_checked("solvra_check_not_array", &[self.v(*value)?.into(), p.into(), n.into()])?;
+                cx.copy(self.out(result)?, self.v(*value)?)?;
+            }
+            NewArray(items) => {
+                let arr = self.array_of(items)?;
+                self.call_checked("solvra_array_new", &[self.out(result)?.into(), arr.into(), usize_(items.len() as u64).into()])?;
+            }
+            NewObject => self.call_checked("solvra_object_new", &[self.out(result)?.into()])?,
+            InitField { object, key, value } => {
+                let (p, n) = self.key(*key)?;
+                self.call_checked("solvra_member_set", &[self.v(*object)?.into(), p.into(), n.into(), self.v(*value)?.into()])?;
+            }
+            MemberSet { object, key, value } => {
+                let (p, n) = self.key(*key)?;
+                self.call_checked("solvra_member_set", &[self.v(*object)?.into(), p.into(), n.into(), self.v(*value)?.into()])?;
+                cx.copy(self.out(result)?, self.v(*object)?)?;
+            }
+            MemberGet { object, key } => {
+                let (p, n) = self.key(*key)?;
+                self.call_checked("solvra_member_get", &[self.out(result)?.into(), self.v(*object)?.into(), p.into(), n.into()])?;
+            }
+            IndexGet { container, index } => self.call_checked("solvra_index_get", &[self.out(result)?.into(), self.v(*container)?.into(), self.v(*index)?.into()])?,
+            IndexSet { container, index, value } => {
+                // The runtime updates a place in memory: the result starts as the container.
+                let out = self.out(result)?;
+                cx.call("solvra_share", &[self.v(*value)?.into()])?;
+                cx.copy(out, self.v(*container)?)?;
+                self.call_checked("solvra_index_set", &[out.into(), self.v(*index)?.into(), self.v(*value)?.into()])?;
+            }
+            Slice { target, start, end, step } => self.call_checked(
+                "solvra_slice",
+                &[self.out(result)?.into(), self.v(*target)?.into(), self.v(*start)?.into(), self.v(*end)?.into(), self.v(*step)?.into()],
+            )?,
+            Append { array, value } => self.call_checked("solvra_append", &[self.out(result)?.into(), self.v(*array)?.into(), self.v(*value)?.into()])?,
+            Call { callee, args } => {
+                let arr = self.array_of(args)?;
+                self.call_checked("solvra_call_value", &[self.out(result)?.into(), self.v(*callee)?.into(), arr.into(), usize_(args.len() as u64).into()])?;
+            }
+            GetMethod { receiver, key } => {
+                let (p, n) = self.key(*key)?;
+                self.call_checked("solvra_get_method", &[self.out(result)?.into(), self.v(*receiver)?.into(), p.into(), n.into()])?;
+            }
+            CallMethod { callee, receiver, args } => {
+                let arr = self.array_of(args)?;
+                self.call_checked(
+                    "solvra_call_method",
+                    &[self.out(result)?.into(), self.v(*callee)?.into(), self.v(*receiver)?.into(), arr.into(), usize_(args.len() as u64).into()],
+                )?;
+            }
+            AsyncCall { .. } | AsyncMethod { .. } | Await(_) => {
+                return Err(CodegenError(
+                    "async and await are not supported by the native backend yet (they need the task scheduler); run the program with `solvrac run`".into(),
+                ))
+            }
+            AwaitIfTask(v) => cx.copy(self.out(result)?, self.v(*v)?)?,
+            Closure { function, captures } => {
+                let arr = self.array_of(captures)?;
+                let id = cx.fn_id(*function)?;
+                self.call_checked("solvra_closure", &[self.out(result)?.into(), id.into(), arr.into(), usize_(captures.len() as u64).into()])?;
+            }
+            IterPrep(v) => self.call_checked("solvra_iter_prep", &[self.out(result)?.into(), self.v(*v)?.into()])?,
+            IterHasNext { items, index } => {
+                let t = cx.call("solvra_iter_has_next", &[self.v(*items)?.into(), self.v(*index)?.into()])?.expect("i32");
+                let b = cx.builder.build_int_compare(IntPredicate::NE, t, u32_(0), "has_next").map_err(llvm)?;
+                self.bools.insert(result.expect("bool result"), b);
+            }
+            IterGet { items, index } => {
+                cx.call("solvra_iter_get", &[self.out(result)?.into(), self.v(*items)?.into(), self.v(*index)?.into()])?;
+            }
+            IsArrayLen { value, len } => {
+                cx.call("solvra_is_array_len", &[self.out(result)?.into(), self.v(*value)?.into(), u32_(*len as u64).into()])?;
+            }
+            IsObject(v) => {
+                cx.call("solvra_is_object", &[self.out(result)?.into(), self.v(*v)?.into()])?;
+            }
+            HasField { value, key } => {
+                let (p, n) = self.key(*key)?;
+                cx.call("solvra_has_field", &[self.out(result)?.into(), self.v(*value)?.into(), p.into(), n.into()])?;
+            }
+            Import(m) => {
+                cx.store_const(self.out(result)?, crate::backend::ir::Const::Null)?;
+                let init = self.program.modules[*m as usize].init;
+                let done = cx.module_done(*m)?;
+                let flag = cx.builder.build_load(cx.context.i8_type(), done, "done").map_err(llvm)?.into_int_value();
+                let first = cx.builder.build_int_compare(IntPredicate::EQ, flag, cx.context.i8_type().const_zero(), "first").map_err(llvm)?;
+                let run = cx.context.append_basic_block(self.llfn, "import");
+                let after = cx.context.append_basic_block(self.llfn, "imported");
+                cx.builder.build_conditional_branch(first, run, after).map_err(llvm)?;
+                cx.builder.position_at_end(run);
+                cx.builder.build_store(done, cx.context.i8_type().const_int(1, false)).map_err(llvm)?;
+                let null = cx.ptr_ty.const_null();
+                let st = cx
+                    .builder
+                    .build_call(cx.functions[init as usize], &[null.into(), null.into(), usize_(0).into(), self.out(result)?.into()], "init")
+                    .map_err(llvm)?
+                    .try_as_basic_value()
+                    .basic()
+                    .expect("status")
+                    .into_int_value();
+                self.check(st)?;
+                cx.builder.build_unconditional_branch(after).map_err(llvm)?;
+                cx.builder.position_at_end(after);
+            }
+            ModuleNamespace(m) => {
+                let out = self.out(result)?;
+                self.call_checked("solvra_object_new", &[out.into()])?;
+                for (name, slot) in &self.program.modules[*m as usize].exports {
+                    let (p, n) = cx.text(name)?;
+                    let g = cx.global(*m, *slot)?;
+                    self.call_checked("solvra_namespace_add", &[out.into(), p.into(), usize_(n).into(), g.into()])?;
+                }
+            }
+            ModuleExport { module, export } => {
+                let slot = self.program.modules[*module as usize].exports[*export as usize].1;
+                let g = cx.global(*module, slot)?;
+                cx.call("solvra_export_value", &[self.out(result)?.into(), g.into()])?;
+            }
+            CallMain => {
+                let out = self.out(result)?;
+                cx.store_const(out, crate::backend::ir::Const::Null)?;
+                let entry = &self.program.modules[self.program.entry as usize];
+                if let Some((slot, _)) = entry.main {
+                    let started = cx.call("solvra_main_started", &[])?.expect("i32");
+                    let not_yet = cx.builder.build_int_compare(IntPredicate::EQ, started, u32_(0), "not_started").map_err(llvm)?;
+                    let run = cx.context.append_basic_block(self.llfn, "main");
+                    let after = cx.context.append_basic_block(self.llfn, "main.done");
+                    cx.builder.build_conditional_branch(not_yet, run, after).map_err(llvm)?;
+                    cx.builder.position_at_end(run);
+                    let g = cx.global(self.program.entry, slot)?;
+                    let none = cx.ptr_ty.const_null();
+                    self.call_checked("solvra_call_value", &[out.into(), g.into(), none.into(), usize_(0).into()])?;
+                    cx.builder.build_unconditional_branch(after).map_err(llvm)?;
+                    cx.builder.position_at_end(after);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Raises `variable 'NAME' used before initialization` if `slot` holds the uninitialised marker.
+    fn check_init(&self, slot: PointerValue<'ctx>, name: &str) -> R<()> {
+        let cx = self.cx;
+        let (p, n) = cx.text(name)?;
+        let st = cx
+            .call(
+                "solvra_check_init",
+                &[
+                    slot.into(),
+                    p.into(),
+                    cx.usize_ty.const_int(n, false).into(),
+                ],
+            )?
+            .expect("status");
+        self.check(st)
+    }
+}

@@ -1,0 +1,454 @@
+//! The LLVM module of a program: the value type, runtime declarations (from the runtime's ABI
+//! table), globals for constants, module globals, function ids and module-initialised flags,
+//! one LLVM function per bytecode function, the start function and `main`.
+
+use super::function::FnEmitter;
+use super::CodegenError;
+use crate::backend::ir::{verify_function, Const};
+use crate::backend::lowering::lower_function;
+use crate::bytecode::{Constant, Program};
+use inkwell::builder::Builder;
+use inkwell::context::Context;
+use inkwell::module::{Linkage, Module};
+use inkwell::targets::TargetMachine;
+use inkwell::types::{BasicMetadataTypeEnum, IntType, PointerType, StructType};
+use inkwell::values::{BasicMetadataValueEnum, FunctionValue, GlobalValue, IntValue, PointerValue};
+use inkwell::AddressSpace;
+use solvra_rt::abi::{self, AbiType};
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+type R<T> = Result<T, CodegenError>;
+
+fn llvm(e: inkwell::builder::BuilderError) -> CodegenError {
+    CodegenError(format!("LLVM builder: {e}"))
+}
+
+/// Everything a function emitter needs from the module.
+pub(super) struct Ctx<'ctx> {
+    pub context: &'ctx Context,
+    pub module: Module<'ctx>,
+    pub builder: Builder<'ctx>,
+    /// The runtime's 16-byte value: `{ i8 tag, i64 bits }`.
+    pub value_ty: StructType<'ctx>,
+    pub usize_ty: IntType<'ctx>,
+    pub ptr_ty: PointerType<'ctx>,
+    /// The LLVM function of each bytecode function.
+    pub functions: Vec<FunctionValue<'ctx>>,
+    consts: GlobalValue<'ctx>,
+    globals: Vec<GlobalValue<'ctx>>,
+    fn_ids: GlobalValue<'ctx>,
+    module_done: GlobalValue<'ctx>,
+    texts: RefCell<HashMap<String, (PointerValue<'ctx>, u64)>>,
+    program: &'ctx Program,
+}
+
+impl<'ctx> Ctx<'ctx> {
+    /// Declares (once) and calls runtime function `name`; returns its `i32` result, if any.
+    pub fn call(
+        &self,
+        name: &str,
+        args: &[BasicMetadataValueEnum<'ctx>],
+    ) -> R<Option<IntValue<'ctx>>> {
+        let f = self.runtime(name)?;
+        let call = self.builder.build_call(f, args, "").map_err(llvm)?;
+        Ok(call
+            .try_as_basic_value()
+            .basic()
+            .map(|v| v.into_int_value()))
+    }
+
+    /// The declaration of a runtime function, derived from the runtime's ABI table.
+    fn runtime(&self, name: &str) -> R<FunctionValue<'ctx>> {
+        if let Some(f) = self.module.get_function(name) {
+            return Ok(f);
+        }
+        let entry = abi::find(name)
+            .ok_or_else(|| CodegenError(format!("the runtime has no ABI function {name}")))?;
+        let ty = |t: AbiType| -> Option<BasicMetadataTypeEnum<'ctx>> {
+            match t {
+                AbiType::I64 => Some(self.context.i64_type().into()),
+                AbiType::F64 => Some(self.context.f64_type().into()),
+                AbiType::Usize => Some(self.usize_ty.into()),
+                AbiType::Ptr => Some(self.ptr_ty.into()),
+                AbiType::I32 => Some(self.context.i32_type().into()),
+                AbiType::Void => None,
+            }
+        };
+        let params: Vec<BasicMetadataTypeEnum> =
+            entry.params.iter().filter_map(|&p| ty(p)).collect();
+        let fn_ty = match entry.ret {
+            AbiType::Void => self.context.void_type().fn_type(&params, false),
+            AbiType::I32 => self.context.i32_type().fn_type(&params, false),
+            AbiType::I64 => self.context.i64_type().fn_type(&params, false),
+            AbiType::Usize => self.usize_ty.fn_type(&params, false),
+            AbiType::F64 => self.context.f64_type().fn_type(&params, false),
+            AbiType::Ptr => self.ptr_ty.fn_type(&params, false),
+        };
+        Ok(self
+            .module
+            .add_function(name, fn_ty, Some(Linkage::External)))
+    }
+
+    /// Copies a value between two slots.
+    pub fn copy(&self, dst: PointerValue<'ctx>, src: PointerValue<'ctx>) -> R<()> {
+        let v = self
+            .builder
+            .build_load(self.value_ty, src, "v")
+            .map_err(llvm)?;
+        self.builder.build_store(dst, v).map_err(llvm)?;
+        Ok(())
+    }
+
+    /// Element `i` of an array of values.
+    pub fn value_at(&self, base: PointerValue<'ctx>, i: u64) -> R<PointerValue<'ctx>> {
+        // SAFETY (LLVM): the index is within the array the caller allocated.
+        unsafe {
+            self.builder
+                .build_in_bounds_gep(
+                    self.value_ty,
+                    base,
+                    &[self.usize_ty.const_int(i, false)],
+                    "at",
+                )
+                .map_err(llvm)
+        }
+    }
+
+    fn const_value(&self, tag: u64, bits: u64) -> inkwell::values::StructValue<'ctx> {
+        self.value_ty.const_named_struct(&[
+            self.context.i8_type().const_int(tag, false).into(),
+            self.context.i64_type().const_int(bits, false).into(),
+        ])
+    }
+
+    /// Stores a constant: inline for null, bools and numbers; strings come from the constant
+    /// table the start function fills.
+    pub fn store_const(&self, dst: PointerValue<'ctx>, c: Const) -> R<()> {
+        use solvra_rt::Tag;
+        let v = match c {
+            Const::Null => self.const_value(Tag::Null as u64, 0),
+            Const::Bool(b) => self.const_value(Tag::Bool as u64, b as u64),
+            Const::Int(i) => self.const_value(Tag::Int as u64, i as u64),
+            Const::Float(f) => self.const_value(Tag::Float as u64, f.to_bits()),
+            Const::Str(k) => {
+                let src = self.value_at(self.consts.as_pointer_value(), k as u64)?;
+                return self.copy(dst, src);
+            }
+        };
+        self.builder.build_store(dst, v).map_err(llvm)?;
+        Ok(())
+    }
+
+    /// Global slot `index` of module `module`.
+    pub fn global(&self, module: u32, index: u32) -> R<PointerValue<'ctx>> {
+        self.value_at(
+            self.globals[module as usize].as_pointer_value(),
+            index as u64,
+        )
+    }
+
+    /// The runtime function-table id of bytecode function `f`, as registered at start.
+    pub fn fn_id(&self, f: u32) -> R<IntValue<'ctx>> {
+        let i32t = self.context.i32_type();
+        // SAFETY (LLVM): `f` indexes the id table, which has one entry per function.
+        let p = unsafe {
+            self.builder
+                .build_in_bounds_gep(
+                    i32t,
+                    self.fn_ids.as_pointer_value(),
+                    &[self.usize_ty.const_int(f as u64, false)],
+                    "id",
+                )
+                .map_err(llvm)?
+        };
+        Ok(self
+            .builder
+            .build_load(i32t, p, "fn_id")
+            .map_err(llvm)?
+            .into_int_value())
+    }
+
+    /// The "has run" flag of module `m`.
+    pub fn module_done(&self, m: u32) -> R<PointerValue<'ctx>> {
+        let i8t = self.context.i8_type();
+        // SAFETY (LLVM): `m` indexes the flag table, which has one entry per module.
+        unsafe {
+            self.builder
+                .build_in_bounds_gep(
+                    i8t,
+                    self.module_done.as_pointer_value(),
+                    &[self.usize_ty.const_int(m as u64, false)],
+                    "done",
+                )
+                .map_err(llvm)
+        }
+    }
+
+    /// A UTF-8 text constant: pointer and length.
+    pub fn text(&self, s: &str) -> R<(PointerValue<'ctx>, u64)> {
+        if let Some(&t) = self.texts.borrow().get(s) {
+            return Ok(t);
+        }
+        let bytes = self.context.const_string(s.as_bytes(), false);
+        let g = self.module.add_global(bytes.get_type(), None, "svs.text");
+        g.set_initializer(&bytes);
+        g.set_constant(true);
+        g.set_linkage(Linkage::Private);
+        let t = (g.as_pointer_value(), s.len() as u64);
+        self.texts.borrow_mut().insert(s.to_string(), t);
+        Ok(t)
+    }
+
+    /// The text of string constant `k` of the program.
+    pub fn const_text(&self, k: u32) -> R<(PointerValue<'ctx>, u64)> {
+        match self.program.constants.get(k as usize) {
+            Some(Constant::Str(s)) => self.text(s),
+            _ => Err(CodegenError(format!("constant {k} is not a string"))),
+        }
+    }
+}
+
+/// The error for language features that need the task scheduler, which native code lacks yet.
+fn unsupported(what: &str) -> CodegenError {
+    CodegenError(format!(
+        "{what}: async and await are not supported by the native backend yet (they need the task scheduler); run the program with `solvrac run`"
+    ))
+}
+
+/// Builds the whole LLVM module of a program.
+pub(super) fn emit_module<'ctx>(
+    context: &'ctx Context,
+    program: &'ctx Program,
+    tm: &TargetMachine,
+) -> R<Module<'ctx>> {
+    let module = context.create_module("solvra");
+    module.set_triple(&tm.get_triple());
+    module.set_data_layout(&tm.get_target_data().get_data_layout());
+    let usize_ty = context.ptr_sized_int_type(&tm.get_target_data(), None);
+    let ptr_ty = context.ptr_type(AddressSpace::default());
+    let value_ty = context.struct_type(
+        &[context.i8_type().into(), context.i64_type().into()],
+        false,
+    );
+    let native_ty = context.i32_type().fn_type(
+        &[ptr_ty.into(), ptr_ty.into(), usize_ty.into(), ptr_ty.into()],
+        false,
+    );
+    let functions = (0..program.functions.len())
+        .map(|i| module.add_function(&format!("svs.fn{i}"), native_ty, Some(Linkage::Private)))
+        .collect();
+    let array_global = |ty: inkwell::types::ArrayType<'ctx>, name: &str| {
+        let g = module.add_global(ty, None, name);
+        g.set_initializer(&ty.const_zero());
+        g.set_linkage(Linkage::Private);
+        g
+    };
+    let consts = array_global(
+        value_ty.array_type(program.constants.len().max(1) as u32),
+        "svs.consts",
+    );
+    let fn_ids = array_global(
+        context
+            .i32_type()
+            .array_type(program.functions.len().max(1) as u32),
+        "svs.fn_ids",
+    );
+    let module_done = array_global(
+        context
+            .i8_type()
+            .array_type(program.modules.len().max(1) as u32),
+        "svs.module_done",
+    );
+    let uninit = value_ty.const_named_struct(&[
+        context.i8_type().const_zero().into(),
+        context.i64_type().const_int(1, false).into(),
+    ]);
+    let globals = program
+        .modules
+        .iter()
+        .enumerate()
+        .map(|(i, m)| {
+            let n = m.globals.len().max(1);
+            let ty = value_ty.array_type(n as u32);
+            let g = module.add_global(ty, None, &format!("svs.globals{i}"));
+            g.set_initializer(&value_ty.const_array(&vec![uninit; n]));
+            g.set_linkage(Linkage::Private);
+            g
+        })
+        .collect();
+    let cx = Ctx {
+        context,
+        module,
+        builder: context.create_builder(),
+        value_ty,
+        usize_ty,
+        ptr_ty,
+        functions,
+        consts,
+        globals,
+        fn_ids,
+        module_done,
+        texts: RefCell::new(HashMap::new()),
+        program,
+    };
+    if let Some(f) = program.functions.iter().find(|f| f.is_async) {
+        return Err(unsupported(&format!("`async fn {}`", f.display_name())));
+    }
+    let delay = solvra_rt::builtins::table::lookup("delay").map(|id| id.0);
+    for i in 0..program.functions.len() as u32 {
+        let func = lower_function(program, i).map_err(|e| CodegenError(e.0))?;
+        if func.insts.iter().any(|inst| matches!(inst.kind, crate::backend::ir::InstKind::Builtin(id) if Some(id) == delay)) {
+            return Err(unsupported("`delay`"));
+        }
+        verify_function(&func).map_err(|e| CodegenError(format!("internal error: {e}")))?;
+        FnEmitter::emit(&cx, program, i, &func)?;
+    }
+    emit_start(&cx, native_ty)?;
+    cx.module.verify().map_err(|e| {
+        CodegenError(format!(
+            "internal error: LLVM rejects the module: {}",
+            e.to_string()
+        ))
+    })?;
+    Ok(cx.module)
+}
+
+/// `svs.start`: roots, string constants, function registration, then the entry module; and
+/// `main`, which hands it to `solvra_aot_main`.
+fn emit_start(cx: &Ctx, native_ty: inkwell::types::FunctionType) -> R<()> {
+    let _ = native_ty;
+    let i32t = cx.context.i32_type();
+    let start = cx.module.add_function(
+        "svs.start",
+        i32t.fn_type(&[], false),
+        Some(Linkage::Private),
+    );
+    let entry = cx.context.append_basic_block(start, "entry");
+    let fail = cx.context.append_basic_block(start, "fail");
+    let b = &cx.builder;
+    b.position_at_end(entry);
+    let usize_ = |n: u64| cx.usize_ty.const_int(n, false);
+    let check = |st: IntValue| -> R<()> {
+        let bad = b
+            .build_int_compare(inkwell::IntPredicate::NE, st, i32t.const_zero(), "bad")
+            .map_err(llvm)?;
+        let ok = cx.context.append_basic_block(start, "ok");
+        b.build_conditional_branch(bad, fail, ok).map_err(llvm)?;
+        b.position_at_end(ok);
+        Ok(())
+    };
+    // Constants and module globals hold values the collector must see.
+    cx.call(
+        "solvra_root_range_add",
+        &[
+            cx.consts.as_pointer_value().into(),
+            usize_(cx.program.constants.len() as u64).into(),
+        ],
+    )?;
+    for (i, m) in cx.program.modules.iter().enumerate() {
+        cx.call(
+            "solvra_root_range_add",
+            &[
+                cx.globals[i].as_pointer_value().into(),
+                usize_(m.globals.len() as u64).into(),
+            ],
+        )?;
+    }
+    for (k, c) in cx.program.constants.iter().enumerate() {
+        if let Constant::Str(s) = c {
+            let (p, n) = cx.text(s)?;
+            let dst = cx.value_at(cx.consts.as_pointer_value(), k as u64)?;
+            let st = cx
+                .call(
+                    "solvra_string_new",
+                    &[dst.into(), p.into(), usize_(n).into()],
+                )?
+                .expect("status");
+            check(st)?;
+        }
+    }
+    let main_fn = cx.program.modules[cx.program.entry as usize]
+        .main
+        .map(|(_, f)| f);
+    for (i, f) in cx.program.functions.iter().enumerate() {
+        let (np, nl) = match &f.name {
+            Some(n) => cx.text(n)?,
+            None => (cx.ptr_ty.const_null(), 0),
+        };
+        let flags = f.self_first as u64 | (f.is_async as u64) << 1;
+        let addr = b
+            .build_ptr_to_int(
+                cx.functions[i].as_global_value().as_pointer_value(),
+                cx.usize_ty,
+                "entry",
+            )
+            .map_err(llvm)?;
+        let id = cx
+            .call(
+                "solvra_register_function",
+                &[
+                    np.into(),
+                    usize_(nl).into(),
+                    i32t.const_int(f.params as u64, false).into(),
+                    i32t.const_int(f.required as u64, false).into(),
+                    i32t.const_int(flags, false).into(),
+                    addr.into(),
+                ],
+            )?
+            .expect("id");
+        // SAFETY (LLVM): `i` indexes the id table.
+        let slot = unsafe {
+            b.build_in_bounds_gep(
+                i32t,
+                cx.fn_ids.as_pointer_value(),
+                &[usize_(i as u64)],
+                "slot",
+            )
+            .map_err(llvm)?
+        };
+        b.build_store(slot, id).map_err(llvm)?;
+        if main_fn == Some(i as u32) {
+            cx.call("solvra_set_main", &[id.into()])?;
+        }
+    }
+    let entry_module = cx.program.entry;
+    let done = cx.module_done(entry_module)?;
+    b.build_store(done, cx.context.i8_type().const_int(1, false))
+        .map_err(llvm)?;
+    let init = cx.program.modules[entry_module as usize].init;
+    let result = b.build_alloca(cx.value_ty, "result").map_err(llvm)?;
+    let none = cx.ptr_ty.const_null();
+    let st = b
+        .build_call(
+            cx.functions[init as usize],
+            &[none.into(), none.into(), usize_(0).into(), result.into()],
+            "run",
+        )
+        .map_err(llvm)?
+        .try_as_basic_value()
+        .basic()
+        .expect("status")
+        .into_int_value();
+    check(st)?;
+    b.build_return(Some(&i32t.const_zero())).map_err(llvm)?;
+    b.position_at_end(fail);
+    b.build_return(Some(&i32t.const_int(1, false)))
+        .map_err(llvm)?;
+
+    let main = cx.module.add_function(
+        "main",
+        i32t.fn_type(&[i32t.into(), cx.ptr_ty.into()], false),
+        None,
+    );
+    let body = cx.context.append_basic_block(main, "entry");
+    b.position_at_end(body);
+    let code = cx
+        .call(
+            "solvra_aot_main",
+            &[start.as_global_value().as_pointer_value().into()],
+        )?
+        .expect("exit code");
+    b.build_return(Some(&code)).map_err(llvm)?;
+    Ok(())
+}

@@ -1,0 +1,489 @@
+//! The interface between natively compiled SolvraScript (AOT binaries, later the JIT) and the
+//! runtime: every language operation compiled code cannot do inline is one of these `extern
+//! "C"` functions.
+//!
+//! Conventions (DESIGN.md, "One ABI table"): values travel as pointers to 16-byte `Value`s;
+//! results are written through an `out` pointer; a function that can fail returns an `i32`
+//! status, 0 for success and 1 for a runtime error, which it leaves pending (`error.rs`) for
+//! the caller to propagate or catch (`solvra_catch_message`). Nothing unwinds. Pointer-sized
+//! integers are `usize`. Names of variables and members come as (pointer, length) UTF-8 text.
+//!
+//! A compiled function has the signature of `NativeFn`. The runtime calls it through the
+//! function table (`function.rs`), whose `code` field holds the entry address, so calls from
+//! builtins (event handlers) and between compiled functions take the same path.
+//!
+//! # Safety
+//!
+//! Every `unsafe` function here has one contract, which the code generator upholds: value
+//! pointers point to live, initialised values (and `out` pointers are valid for writes), text
+//! pointers point to the given number of bytes of UTF-8, and array pointers to the given number
+//! of values.
+#![allow(clippy::missing_safety_doc)] // the contract above covers every function
+
+use crate::builtins::{self, table::BuiltinId};
+use crate::error::{self, RtError, RtResult};
+use crate::function::{self, Callee, FnId, FnInfo};
+use crate::ops;
+use crate::value::{Tag, Value};
+use crate::{array, callback, heap, object, stdout, string};
+use std::cell::Cell;
+
+/// A compiled SolvraScript function: closure value, arguments, argument count, result.
+pub type NativeFn = extern "C" fn(*const Value, *const Value, usize, *mut Value) -> i32;
+
+/// Calls nested deeper than this raise `stack overflow` (§3.12.4: at least 10 000).
+pub const MAX_CALL_DEPTH: u32 = 100_000;
+
+/// The value of a global or cell whose declaration has not run yet.
+pub const UNINIT: Value = Value {
+    tag: Tag::Null,
+    bits: 1,
+};
+
+thread_local! {
+    static DEPTH: Cell<u32> = const { Cell::new(0) };
+    static MAIN_FN: Cell<u32> = const { Cell::new(u32::MAX) };
+    static MAIN_STARTED: Cell<bool> = const { Cell::new(false) };
+    static TRACE: std::cell::RefCell<Vec<String>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Writes `r`'s value through `out`, or leaves its error pending.
+///
+/// # Safety
+/// `out` must be valid for a write.
+unsafe fn put(out: *mut Value, r: RtResult<Value>) -> i32 {
+    match r {
+        Ok(v) => {
+            *out = v;
+            0
+        }
+        Err(e) => {
+            error::set_pending(e);
+            1
+        }
+    }
+}
+
+unsafe fn text<'a>(ptr: *const u8, len: usize) -> &'a str {
+    std::str::from_utf8_unchecked(std::slice::from_raw_parts(ptr, len))
+}
+
+/// Calls any function value with the language's rules: builtins directly, user functions
+/// through their native entry after the arity check (§3.12.2).
+pub fn call_value(f: Value, args: &[Value]) -> RtResult<Value> {
+    if f.tag != Tag::Function {
+        return Err(RtError::new(format!(
+            "value of type '{}' is not callable",
+            f.type_name()
+        )));
+    }
+    let id = match function::obj(f).callee {
+        Callee::Builtin(b) => return builtins::call(b, args),
+        Callee::User(id) => id,
+    };
+    let info: FnInfo = function::info(id);
+    let argc = args.len() as u32;
+    if argc > info.params || argc < info.required {
+        let n = info.params;
+        return Err(RtError::new(format!(
+            "function '{}' expects {n} argument{}, got {argc}",
+            info.name.as_deref().unwrap_or("<lambda>"),
+            if n == 1 { "" } else { "s" }
+        )));
+    }
+    if info.is_async {
+        return Err(RtError::new(
+            "async functions are not supported by natively compiled code yet",
+        ));
+    }
+    if id.0 == MAIN_FN.with(|m| m.get()) {
+        MAIN_STARTED.with(|m| m.set(true));
+    }
+    let depth = DEPTH.with(|d| d.get());
+    if depth >= MAX_CALL_DEPTH {
+        return Err(RtError::new("stack overflow"));
+    }
+    for a in args {
+        array::share(*a);
+    }
+    DEPTH.with(|d| d.set(depth + 1));
+    // SAFETY: `code` of a natively registered function is its entry address.
+    let entry: NativeFn = unsafe { std::mem::transmute::<usize, NativeFn>(info.code) };
+    let mut out = Value::NULL;
+    let st = entry(&f, args.as_ptr(), args.len(), &mut out);
+    DEPTH.with(|d| d.set(depth));
+    if st == 0 {
+        Ok(out)
+    } else {
+        Err(error::take_pending().unwrap_or_else(|| RtError::new("unknown error")))
+    }
+}
+
+/// Registers a compiled function in the function table; returns its id.
+///
+/// # Safety
+/// `name` must point to `name_len` bytes of UTF-8 (or be null for an anonymous function) and
+/// `entry` must be a `NativeFn`.
+#[no_mangle]
+pub unsafe extern "C" fn solvra_register_function(
+    name: *const u8,
+    name_len: usize,
+    params: u32,
+    required: u32,
+    flags: u32,
+    entry: usize,
+) -> u32 {
+    let name = if name.is_null() {
+        None
+    } else {
+        Some(text(name, name_len).to_string())
+    };
+    function::register(FnInfo {
+        name,
+        params,
+        required,
+        self_first: flags & 1 != 0,
+        is_async: flags & 2 != 0,
+        code: entry,
+    })
+    .0
+}
+
+/// Marks function `id` as the entry module's `main` (§3.2).
+#[no_mangle]
+pub extern "C" fn solvra_set_main(id: u32) {
+    MAIN_FN.with(|m| m.set(id));
+}
+
+/// Whether a call of `main` has started.
+#[no_mangle]
+pub extern "C" fn solvra_main_started() -> i32 {
+    MAIN_STARTED.with(|m| m.get()) as i32
+}
+
+fn aot_hook(f: Value, args: &[Value]) -> RtResult<Value> {
+    call_value(f, args)
+}
+
+/// Runs a compiled program: `start` registers the program's functions and runs the entry
+/// module. Runs on a thread with a large stack, sets up the runtime, reports an uncaught error
+/// (`runtime error: MESSAGE` and the stack trace on stderr) and returns the exit status.
+#[no_mangle]
+pub extern "C" fn solvra_aot_main(start: extern "C" fn() -> i32) -> i32 {
+    let start = start as usize;
+    let worker = std::thread::Builder::new()
+        .stack_size(1 << 30)
+        .spawn(move || {
+            let base = 0u8;
+            heap::set_stack_base(&base as *const u8);
+            callback::set_call_hook(aot_hook);
+            builtins::start_clock();
+            // SAFETY: `start` is the generated start function.
+            let start: extern "C" fn() -> i32 = unsafe { std::mem::transmute(start) };
+            let code = if start() == 0 {
+                0
+            } else {
+                let err = error::take_pending().unwrap_or_else(|| RtError::new("unknown error"));
+                stdout::flush();
+                let mut report = format!("runtime error: {}\n", err.message);
+                TRACE.with(|t| {
+                    for frame in t.borrow().iter() {
+                        report.push_str("  at ");
+                        report.push_str(frame);
+                        report.push('\n');
+                    }
+                });
+                stdout::write_stderr(&report);
+                1
+            };
+            stdout::finish();
+            heap::report_stats_if_enabled();
+            code
+        });
+    match worker.map(|h| h.join()) {
+        Ok(Ok(code)) => code,
+        _ => 101,
+    }
+}
+
+/// Records a frame of the stack trace while an error propagates out of a compiled function.
+///
+/// # Safety
+/// The texts must be valid UTF-8 of the given lengths.
+#[no_mangle]
+pub unsafe extern "C" fn solvra_trace_push(
+    name: *const u8,
+    name_len: usize,
+    file: *const u8,
+    file_len: usize,
+    line: u32,
+) {
+    let frame = format!(
+        "{} ({}:{})",
+        text(name, name_len),
+        text(file, file_len),
+        line
+    );
+    TRACE.with(|t| {
+        let mut t = t.borrow_mut();
+        if t.len() < 10_000 {
+            t.push(frame);
+        }
+    });
+}
+
+/// `catch_message`: takes the pending error as a string value (the `catch` binding).
+///
+/// # Safety
+/// `out` must be valid for a write.
+#[no_mangle]
+pub unsafe extern "C" fn solvra_catch_message(out: *mut Value) -> i32 {
+    TRACE.with(|t| t.borrow_mut().clear());
+    let err = error::take_pending().unwrap_or_else(|| RtError::new("unknown error"));
+    put(out, string::new(&err.message))
+}
+
+/// Raises `no match arm matched`; always returns 1.
+#[no_mangle]
+pub extern "C" fn solvra_no_match() -> i32 {
+    error::set_pending(RtError::new("no match arm matched"));
+    1
+}
+
+/// Raises `variable 'NAME' used before initialization`; always returns 1.
+unsafe fn uninit(name: *const u8, len: usize) -> i32 {
+    error::set_pending(RtError::new(format!(
+        "variable '{}' used before initialization",
+        text(name, len)
+    )));
+    1
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn solvra_to_bool(out: *mut Value, a: *const Value) {
+    *out = Value::bool(ops::truthy(*a));
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn solvra_builtin(out: *mut Value, id: u32) -> i32 {
+    put(out, builtins::value_of(BuiltinId(id as u16)))
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn solvra_new_uninit_cell(out: *mut Value) -> i32 {
+    put(out, function::new_cell(UNINIT))
+}
+
+/// Reads a captured variable, which must be initialised.
+#[no_mangle]
+pub unsafe extern "C" fn solvra_cell_load(
+    out: *mut Value,
+    cell: *const Value,
+    name: *const u8,
+    len: usize,
+) -> i32 {
+    let v = function::cell_get(*cell);
+    if v == UNINIT {
+        return uninit(name, len);
+    }
+    *out = v;
+    0
+}
+
+/// Assigns a captured variable, which must be initialised.
+#[no_mangle]
+pub unsafe extern "C" fn solvra_cell_store(
+    cell: *const Value,
+    v: *const Value,
+    name: *const u8,
+    len: usize,
+) -> i32 {
+    if function::cell_get(*cell) == UNINIT {
+        return uninit(name, len);
+    }
+    function::cell_set(*cell, *v);
+    0
+}
+
+/// Raises `variable 'NAME' used before initialization` if the global at `slot` has not been
+/// initialised (its declaration has not run).
+#[no_mangle]
+pub unsafe extern "C" fn solvra_check_init(slot: *const Value, name: *const u8, len: usize) -> i32 {
+    if *slot == UNINIT {
+        return uninit(name, len);
+    }
+    0
+}
+
+/// A named import's value: the export's global, or `null` if it was never initialised.
+#[no_mangle]
+pub unsafe extern "C" fn solvra_export_value(out: *mut Value, slot: *const Value) {
+    let v = *slot;
+    *out = if v == UNINIT { Value::NULL } else { v };
+}
+
+/// Captured cell `index` of the closure `env`.
+#[no_mangle]
+pub unsafe extern "C" fn solvra_upval(out: *mut Value, env: *const Value, index: u32) {
+    *out = function::obj(*env).cells[index as usize];
+}
+
+/// Raises `cannot assign to immutable binding 'NAME'` if `v` is an array (§6.3 C29).
+#[no_mangle]
+pub unsafe extern "C" fn solvra_check_not_array(
+    v: *const Value,
+    name: *const u8,
+    len: usize,
+) -> i32 {
+    if (*v).tag == Tag::Array {
+        error::set_pending(RtError::new(format!(
+            "cannot assign to immutable binding '{}'",
+            text(name, len)
+        )));
+        return 1;
+    }
+    0
+}
+
+/// A namespace field: like `solvra_member_set`, but an uninitialised export is left out.
+#[no_mangle]
+pub unsafe extern "C" fn solvra_namespace_add(
+    o: *const Value,
+    key: *const u8,
+    len: usize,
+    v: *const Value,
+) -> i32 {
+    if *v == UNINIT {
+        return 0;
+    }
+    crate::abi::solvra_member_set(o, key, len, v)
+}
+
+/// `x = push(x, v)`: appends in place when the array is unshared.
+#[no_mangle]
+pub unsafe extern "C" fn solvra_append(out: *mut Value, a: *const Value, v: *const Value) -> i32 {
+    let (a, v) = (*a, *v);
+    if a.tag != Tag::Array {
+        let push = builtins::table::lookup("push").expect("push is a builtin");
+        return put(out, builtins::call(push, &[a, v]));
+    }
+    let r = array::make_unique(a).map(|unique| {
+        array::push_in_place(unique, v);
+        unique
+    });
+    put(out, r)
+}
+
+/// `get_method`: the member `key` of an object receiver, which must be a function (§3.12.5).
+#[no_mangle]
+pub unsafe extern "C" fn solvra_get_method(
+    out: *mut Value,
+    recv: *const Value,
+    key: *const u8,
+    len: usize,
+) -> i32 {
+    let recv = *recv;
+    let name = text(key, len);
+    if recv.tag != Tag::Object {
+        error::set_pending(RtError::new(format!(
+            "cannot access member '{name}' on {}",
+            recv.type_name()
+        )));
+        return 1;
+    }
+    let member = object::obj(recv).get(name);
+    if member.tag != Tag::Function {
+        error::set_pending(RtError::new(format!("member '{name}' is not callable")));
+        return 1;
+    }
+    *out = member;
+    0
+}
+
+/// `call_method`: calls `f` with the receiver prepended when its first parameter is `self`.
+#[no_mangle]
+pub unsafe extern "C" fn solvra_call_method(
+    out: *mut Value,
+    f: *const Value,
+    recv: *const Value,
+    args: *const Value,
+    argc: usize,
+) -> i32 {
+    let f = *f;
+    let takes_self = match function::obj(f).callee {
+        Callee::User(id) => function::self_first(id),
+        Callee::Builtin(_) => false,
+    };
+    let args = if argc == 0 {
+        &[][..]
+    } else {
+        std::slice::from_raw_parts(args, argc)
+    };
+    if takes_self {
+        let mut all = Vec::with_capacity(argc + 1);
+        all.push(*recv);
+        all.extend_from_slice(args);
+        put(out, call_value(f, &all))
+    } else {
+        put(out, call_value(f, args))
+    }
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn solvra_closure(
+    out: *mut Value,
+    id: u32,
+    cells: *const Value,
+    n: usize,
+) -> i32 {
+    let cells = if n == 0 {
+        Vec::new()
+    } else {
+        std::slice::from_raw_parts(cells, n).to_vec()
+    };
+    put(out, function::new_user(FnId(id), cells))
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn solvra_iter_prep(out: *mut Value, v: *const Value) -> i32 {
+    put(out, ops::iter_source(*v))
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn solvra_iter_has_next(items: *const Value, index: *const Value) -> i32 {
+    (((*index).as_int() as usize) < array::len(*items)) as i32
+}
+
+/// Item `index` of an iteration (marked shared: the loop variable is a second place).
+#[no_mangle]
+pub unsafe extern "C" fn solvra_iter_get(
+    out: *mut Value,
+    items: *const Value,
+    index: *const Value,
+) {
+    let item = array::obj(*items).get((*index).as_int() as usize);
+    array::share(item);
+    *out = item;
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn solvra_is_array_len(out: *mut Value, v: *const Value, len: u32) {
+    let v = *v;
+    *out = Value::bool(v.tag == Tag::Array && array::len(v) == len as usize);
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn solvra_is_object(out: *mut Value, v: *const Value) {
+    *out = Value::bool((*v).tag == Tag::Object);
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn solvra_has_field(
+    out: *mut Value,
+    v: *const Value,
+    key: *const u8,
+    len: usize,
+) {
+    let v = *v;
+    *out = Value::bool(v.tag == Tag::Object && !object::obj(v).get(text(key, len)).is_null());
+}
