@@ -149,3 +149,43 @@ fn verifier_rejects_broken_ir() {
     );
     let _ = Block(0);
 }
+
+/// LLVM IR of the same programs at -O0, as the native backend emits it.
+#[test]
+fn llvm_ir_snapshots() {
+    use solvrac::backend::codegen::{self, CodegenOptions, Emit, Target};
+    let opts = CodegenOptions {
+        target: Target::host(),
+        opt_level: 0,
+    };
+    for file in svs_files(&repo_root().join("tests/data/ir")) {
+        let name = file.file_stem().unwrap().to_string_lossy().to_string();
+        let code = bytecode(&file);
+        match codegen::compile(&code, &opts, Emit::LlvmIr) {
+            Ok(bytes) => {
+                let text = String::from_utf8(bytes).expect("LLVM IR is text");
+                // Only the program's own functions: the start function and the standard
+                // modules' code would make every snapshot churn together.
+                let own: Vec<&str> = text
+                    .split("\ndefine ")
+                    .skip(1)
+                    .filter(|f| {
+                        let index = f
+                            .split("@svs.fn")
+                            .nth(1)
+                            .and_then(|rest| rest.split('(').next())
+                            .and_then(|n| n.parse::<usize>().ok());
+                        index.is_some_and(|i| code.functions[i].module == code.entry)
+                    })
+                    .collect();
+                let listing: String = own.iter().map(|f| format!("define {f}\n")).collect();
+                insta::assert_snapshot!(format!("llvm_{name}"), listing);
+            }
+            Err(e) => assert!(
+                e.0.contains("not supported by the native backend yet"),
+                "{name}: {}",
+                e.0
+            ),
+        }
+    }
+}
