@@ -94,7 +94,7 @@ impl<'ctx> Ctx<'ctx> {
     pub fn copy(&self, dst: PointerValue<'ctx>, src: PointerValue<'ctx>) -> R<()> {
         let v = self
             .builder
-            .build_load(self.value_ty, src, "v")
+            .build_load(self.value_ty, src, "copy")
             .map_err(llvm)?;
         self.builder.build_store(dst, v).map_err(llvm)?;
         Ok(())
