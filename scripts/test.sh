@@ -63,6 +63,7 @@ step "cargo clippy --workspace --all-targets -- -D warnings" \
 # `cargo test` alone does not produce.
 step "cargo build -p solvra_rt (runtime library for native builds)" cargo build -p solvra_rt "${locked[@]}"
 step "cargo test --workspace" cargo_test
+step "fuzz every cargo-fuzz target, bounded (scripts/fuzz.sh 15)" bash scripts/fuzz.sh 15
 step "cross-build runtime (aarch64, armv7)" \
   bash scripts/build-cross-runtime.sh aarch64-unknown-linux-gnu armv7-unknown-linux-gnueabihf
 

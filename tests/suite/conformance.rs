@@ -111,6 +111,7 @@ fn check_program(program: &Path, tier: &str) -> Option<String> {
 
 /// Builds a program with `solvrac build` and runs the executable. `Ok(None)` when the native
 /// backend reports that the program uses something it does not support yet.
+#[cfg(feature = "llvm")]
 fn check_native(program: &Path, opt: &str, out_dir: &Path) -> Result<Option<()>, String> {
     let want = expected(program);
     let dir = program.parent().expect("in a directory");
@@ -159,6 +160,7 @@ fn check_native(program: &Path, opt: &str, out_dir: &Path) -> Result<Option<()>,
 /// The AOT tier: every conformance program the native backend supports, built at -O0 and -O2,
 /// prints exactly its expected output. Programs it does not support yet (async/await) are
 /// counted and listed, not hidden.
+#[cfg(feature = "llvm")]
 #[test]
 fn every_program_built_natively() {
     let files = conformance_programs();

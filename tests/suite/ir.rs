@@ -151,6 +151,7 @@ fn verifier_rejects_broken_ir() {
 }
 
 /// LLVM IR of the same programs at -O0, as the native backend emits it.
+#[cfg(feature = "llvm")]
 #[test]
 fn llvm_ir_snapshots() {
     use solvrac::backend::codegen::{self, CodegenOptions, Emit, Target};
