@@ -40,8 +40,8 @@ PACKAGES=(
   # download others. The librust-*-dev packages are the offline crate registry for those builds.
   rustc cargo librust-libc-dev librust-nix-dev
 )
-# Nice to have; a missing one is a warning, not a failure.
-OPTIONAL_PACKAGES=(hyperfine)
+# Nice to have (hyperfine and the Lua peers are for benches/run.sh); a missing one is a warning, not a failure.
+OPTIONAL_PACKAGES=(hyperfine lua5.4 luajit)
 
 BUILD=1
 for arg in "$@"; do
