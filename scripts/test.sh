@@ -62,10 +62,11 @@ step "cargo clippy --workspace --all-targets -- -D warnings" \
 # The native-backend tests link programs against target/debug/libsolvra_rt.a, which
 # `cargo test` alone does not produce.
 step "cargo build -p solvra_rt (runtime library for native builds)" cargo build -p solvra_rt "${locked[@]}"
-step "cargo test --workspace" cargo_test
-step "fuzz every cargo-fuzz target, bounded (scripts/fuzz.sh 15)" bash scripts/fuzz.sh 15
+# Before the tests: the cross-target tests link programs against these runtimes.
 step "cross-build runtime (aarch64, armv7)" \
   bash scripts/build-cross-runtime.sh aarch64-unknown-linux-gnu armv7-unknown-linux-gnueabihf
+step "cargo test --workspace" cargo_test
+step "fuzz every cargo-fuzz target, bounded (scripts/fuzz.sh 15)" bash scripts/fuzz.sh 15
 
 printf '\n==> test: timings\n'
 printf '%s\n' "${timings[@]}"

@@ -72,9 +72,29 @@ Examples:\n  solvrac build app.svs                 writes ./app\n  solvrac build
         /// What to write: an executable (default), an object file, LLVM IR, assembly, or Solvra IR.
         #[arg(long, value_enum, default_value_t = EmitKind::Exe)]
         emit: EmitKind,
-        /// The C compiler used to link (default: `cc`, or $CC).
+        /// The C compiler used to link (default: the target's, e.g. `cc` or
+        /// `aarch64-linux-gnu-gcc`; $CC overrides it for the host).
         #[arg(long, value_name = "CC")]
         linker: Option<String>,
+        /// Target: x86_64-linux-gnu (default), aarch64-linux-gnu, armv7-linux-gnueabihf, or a
+        /// Rust-style triple such as aarch64-unknown-linux-gnu.
+        #[arg(long, value_name = "TARGET")]
+        target: Option<String>,
+        /// CPU to generate code for (e.g. cortex-a72, cortex-a7); default: the target's baseline.
+        #[arg(long, value_name = "CPU")]
+        cpu: Option<String>,
+        /// LLVM target features (e.g. +neon); default: the target's baseline.
+        #[arg(long, value_name = "FEATURES")]
+        features: Option<String>,
+        /// Link statically (the default for cross targets).
+        #[arg(long = "static", conflicts_with = "dynamic")]
+        static_link: bool,
+        /// Link dynamically against the C library (the default for the host).
+        #[arg(long)]
+        dynamic: bool,
+        /// Strip symbols from the executable.
+        #[arg(long)]
+        strip: bool,
         /// Extra directory to search for imported scripts (repeatable).
         #[arg(short = 'M', long = "module-path", value_name = "DIR")]
         module_paths: Vec<PathBuf>,
@@ -172,11 +192,39 @@ fn run(cli: Cli) -> u8 {
             opt_level,
             emit,
             linker,
+            target,
+            cpu,
+            features,
+            static_link,
+            dynamic,
+            strip,
             module_paths,
-        } => match load_bytecode(&file, module_paths) {
-            Some(program) => build(&program, &file, output, opt_level, emit, linker),
-            None => 1,
-        },
+        } => {
+            use crate::backend::codegen::Target;
+            let name = target.as_deref().unwrap_or("x86_64-linux-gnu");
+            let Some(mut target) = Target::lookup(name) else {
+                eprintln!(
+                    "solvrac: unknown target '{name}'; known targets: {}",
+                    Target::names().join(", ")
+                );
+                return 2;
+            };
+            if let Some(cpu) = cpu {
+                target.cpu = cpu;
+            }
+            if let Some(features) = features {
+                target.features = features;
+            }
+            let link = LinkOptions {
+                linker,
+                static_link: static_link || (!dynamic && !target.native),
+                strip,
+            };
+            match load_bytecode(&file, module_paths) {
+                Some(program) => build(&program, &file, output, opt_level, emit, target, link),
+                None => 1,
+            }
+        }
         Command::Run {
             file,
             tier: Tier::Interp,
@@ -228,6 +276,14 @@ pub enum EmitKind {
     Sir,
 }
 
+/// How `solvrac build` links.
+#[cfg(feature = "llvm")]
+struct LinkOptions {
+    linker: Option<String>,
+    static_link: bool,
+    strip: bool,
+}
+
 #[cfg(feature = "llvm")]
 fn build(
     program: &bytecode::Program,
@@ -235,9 +291,10 @@ fn build(
     output: Option<PathBuf>,
     opt_level: u8,
     emit: EmitKind,
-    linker: Option<String>,
+    target: crate::backend::codegen::Target,
+    link_opts: LinkOptions,
 ) -> u8 {
-    use crate::backend::codegen::{self, link, CodegenOptions, Emit, Target};
+    use crate::backend::codegen::{self, link, CodegenOptions, Emit};
     if emit == EmitKind::Sir {
         return print_sir(program);
     }
@@ -245,10 +302,7 @@ fn build(
         .file_stem()
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from("a.out"));
-    let opts = CodegenOptions {
-        target: Target::host(),
-        opt_level,
-    };
+    let opts = CodegenOptions { target, opt_level };
     let (kind, ext) = match emit {
         EmitKind::Obj => (Emit::Object, Some("o")),
         EmitKind::LlvmIr => (Emit::LlvmIr, Some("ll")),
@@ -277,7 +331,7 @@ fn build(
         };
     }
     let out = output.unwrap_or(stem);
-    let runtime = match link::find_runtime() {
+    let runtime = match link::find_runtime(&opts.target) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("solvrac: {e}");
@@ -295,10 +349,23 @@ fn build(
     let linked = std::fs::write(&object, bytes)
         .map_err(|e| format!("cannot write {}: {e}", object.display()))
         .and_then(|()| {
-            let linker = linker
-                .or_else(|| std::env::var("CC").ok())
+            let linker = link_opts
+                .linker
+                .or_else(|| {
+                    opts.target
+                        .native
+                        .then(|| std::env::var("CC").ok())
+                        .flatten()
+                })
                 .unwrap_or_else(|| opts.target.linker.to_string());
-            link::link(&linker, &object, &runtime, &out)
+            link::link(
+                &linker,
+                &object,
+                &runtime,
+                &out,
+                link_opts.static_link,
+                link_opts.strip,
+            )
         });
     let _ = std::fs::remove_dir_all(&dir);
     match linked {

@@ -172,7 +172,12 @@ fn aot_hook(f: Value, args: &[Value]) -> RtResult<Value> {
 pub extern "C" fn solvra_aot_main(start: extern "C" fn() -> i32) -> i32 {
     let start = start as usize;
     let worker = std::thread::Builder::new()
-        .stack_size(1 << 30)
+        // Room for MAX_CALL_DEPTH compiled frames; 32-bit targets have less address space.
+        .stack_size(if cfg!(target_pointer_width = "32") {
+            512 << 20
+        } else {
+            1 << 30
+        })
         .spawn(move || {
             let base = 0u8;
             heap::set_stack_base(&base as *const u8);

@@ -109,28 +109,54 @@ fn check_program(program: &Path, tier: &str) -> Option<String> {
     (!problems.is_empty()).then(|| format!("{name} [{tier}]: {}", problems.join("\n")))
 }
 
+/// A target a native build test covers: its name for `--target` and how its executables run.
+#[cfg(feature = "llvm")]
+struct NativeTarget {
+    name: &'static str,
+    /// `None` for the host; the qemu-user emulator otherwise.
+    emulator: Option<&'static str>,
+}
+
 /// Builds a program with `solvrac build` and runs the executable. `Ok(None)` when the native
 /// backend reports that the program uses something it does not support yet.
 #[cfg(feature = "llvm")]
-fn check_native(program: &Path, opt: &str, out_dir: &Path) -> Result<Option<()>, String> {
+fn check_native(
+    program: &Path,
+    opt: &str,
+    out_dir: &Path,
+    target: &NativeTarget,
+) -> Result<Option<()>, String> {
     let want = expected(program);
     let dir = program.parent().expect("in a directory");
     let name = program.file_name().unwrap().to_string_lossy().to_string();
-    let exe = out_dir.join(program.file_stem().unwrap());
+    let label = format!("{name} [{} {opt}]", target.name);
+    let exe = out_dir.join(format!(
+        "{}-{}{opt}",
+        program.file_stem().unwrap().to_string_lossy(),
+        target.name
+    ));
     let exe_s = exe.to_string_lossy().to_string();
-    let (status, _, stderr) = run_solvrac(&["build", opt, &name, "-o", &exe_s], dir)
-        .map_err(|e| format!("{name} [aot {opt}]: {e}"))?;
+    let args = ["build", "--target", target.name, opt, &name, "-o", &exe_s];
+    let (status, _, stderr) = run_solvrac(&args, dir).map_err(|e| format!("{label}: {e}"))?;
     if status != 0 {
         if stderr.contains("not supported by the native backend yet") {
             return Ok(None);
         }
-        return Err(format!("{name} [aot {opt}]: build failed:\n{stderr}"));
+        return Err(format!("{label}: build failed:\n{stderr}"));
     }
-    let out = Command::new(&exe)
+    let mut cmd = match target.emulator {
+        Some(qemu) => {
+            let mut c = Command::new(qemu);
+            c.arg(&exe);
+            c
+        }
+        None => Command::new(&exe),
+    };
+    let out = cmd
         .current_dir(dir)
         .stdin(Stdio::null())
         .output()
-        .map_err(|e| format!("{name} [aot {opt}]: cannot run: {e}"))?;
+        .map_err(|e| format!("{label}: cannot run: {e}"))?;
     let _ = std::fs::remove_file(&exe);
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -153,32 +179,27 @@ fn check_native(program: &Path, opt: &str, out_dir: &Path) -> Result<Option<()>,
     if problems.is_empty() {
         Ok(Some(()))
     } else {
-        Err(format!("{name} [aot {opt}]: {}", problems.join("\n")))
+        Err(format!("{label}: {}", problems.join("\n")))
     }
 }
 
-/// The AOT tier: every conformance program the native backend supports, built at -O0 and -O2,
-/// prints exactly its expected output. Programs it does not support yet (async/await) are
-/// counted and listed, not hidden.
+/// Runs `check_native` over `jobs` on two workers; fails listing every mismatch and reports
+/// (not hides) the programs the native backend does not support yet.
 #[cfg(feature = "llvm")]
-#[test]
-fn every_program_built_natively() {
-    let files = conformance_programs();
-    let out_dir = std::env::temp_dir().join(format!("solvrac-aot-{}", std::process::id()));
+fn run_native(jobs: Vec<(PathBuf, &'static str, NativeTarget)>, what: &str) {
+    let out_dir =
+        std::env::temp_dir().join(format!("solvrac-native-{}-{what}", std::process::id()));
     std::fs::create_dir_all(&out_dir).expect("temp dir");
     let workers = 2;
     let results: Vec<(PathBuf, Result<Option<()>, String>)> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..workers)
             .map(|w| {
-                let (files, out_dir) = (&files, &out_dir);
+                let (jobs, out_dir) = (&jobs, &out_dir);
                 s.spawn(move || {
-                    files
-                        .iter()
+                    jobs.iter()
                         .skip(w)
                         .step_by(workers)
-                        .flat_map(|f| {
-                            ["-O0", "-O2"].map(|opt| (f.clone(), check_native(f, opt, out_dir)))
-                        })
+                        .map(|(f, opt, t)| (f.clone(), check_native(f, opt, out_dir, t)))
                         .collect::<Vec<_>>()
                 })
             })
@@ -189,19 +210,19 @@ fn every_program_built_natively() {
             .collect()
     });
     let _ = std::fs::remove_dir_all(&out_dir);
-    let unsupported: Vec<String> = results
+    let mut unsupported: Vec<String> = results
         .iter()
         .filter(|(_, r)| matches!(r, Ok(None)))
         .map(|(f, _)| f.file_name().unwrap().to_string_lossy().to_string())
         .collect();
+    unsupported.dedup();
     let failures: Vec<&String> = results
         .iter()
         .filter_map(|(_, r)| r.as_ref().err())
         .collect();
     eprintln!(
-        "aot: {} builds ran, {} not supported natively yet (async/await): {}",
+        "{what}: {} builds ran; not supported natively yet (async/await): {}",
         results.len(),
-        unsupported.len(),
         unsupported.join(" ")
     );
     assert!(
@@ -214,6 +235,66 @@ fn every_program_built_natively() {
             .collect::<Vec<_>>()
             .join("\n\n")
     );
+}
+
+/// The AOT tier: every conformance program the native backend supports, built at -O0 and -O2,
+/// prints exactly its expected output.
+#[cfg(feature = "llvm")]
+#[test]
+fn every_program_built_natively() {
+    let jobs = conformance_programs()
+        .into_iter()
+        .flat_map(|f| {
+            ["-O0", "-O2"].map(|opt| {
+                (
+                    f.clone(),
+                    opt,
+                    NativeTarget {
+                        name: "x86_64-linux-gnu",
+                        emulator: None,
+                    },
+                )
+            })
+        })
+        .collect();
+    run_native(jobs, "aot");
+}
+
+/// Cross builds for ARMv7 and AArch64 run under qemu-user and print exactly the expected output:
+/// every program at -O2 (the host test covers -O0 as well). Needs the cross runtimes that
+/// `scripts/build-cross-runtime.sh` builds (test.sh runs it first). Outside CI, missing cross
+/// runtimes skip the test with a message.
+#[cfg(feature = "llvm")]
+#[test]
+fn programs_cross_built_for_arm_run_under_qemu() {
+    let root = repo_root();
+    let libs = ["aarch64-unknown-linux-gnu", "armv7-unknown-linux-gnueabihf"]
+        .map(|t| root.join(format!("target/cross-runtime/{t}/libsolvra_rt.a")));
+    if libs.iter().any(|l| !l.is_file()) {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "cross runtimes missing: run `bash scripts/build-cross-runtime.sh` first"
+        );
+        eprintln!("cross test skipped: run `bash scripts/build-cross-runtime.sh` to build the ARM runtimes");
+        return;
+    }
+    let jobs = conformance_programs()
+        .into_iter()
+        .flat_map(|f| {
+            [
+                NativeTarget {
+                    name: "aarch64-linux-gnu",
+                    emulator: Some("qemu-aarch64"),
+                },
+                NativeTarget {
+                    name: "armv7-linux-gnueabihf",
+                    emulator: Some("qemu-arm"),
+                },
+            ]
+            .map(|t| (f.clone(), "-O2", t))
+        })
+        .collect();
+    run_native(jobs, "cross");
 }
 
 fn conformance_programs() -> Vec<PathBuf> {
