@@ -25,6 +25,12 @@ pub(crate) struct Scheduler {
     waiting_on: HashMap<u64, Value>,
     /// The running task; `null` until the main task first needs a task object.
     current: Value,
+    /// Tasks woken by a timer, and that timer's deadline.
+    woken_at: HashMap<u64, Instant>,
+    /// The time the running task resumed at, if a timer woke it: its `delay`s count from the
+    /// timer's deadline rather than from the clock, so a late wake-up does not reorder timers
+    /// (§3.15: without outside events a program has one possible output).
+    base: Option<Instant>,
 }
 
 impl Default for Scheduler {
@@ -36,6 +42,8 @@ impl Default for Scheduler {
             saved: HashMap::new(),
             waiting_on: HashMap::new(),
             current: Value::NULL,
+            woken_at: HashMap::new(),
+            base: None,
         }
     }
 }
@@ -115,7 +123,8 @@ impl Interp {
         }
         let t = task::new_pending(Value::NULL, Vec::new())?;
         task::obj(t).state = TaskState::Suspended;
-        let deadline = Instant::now() + Duration::from_secs_f64(ms.min(1e12) / 1000.0);
+        let start = self.sched.base.unwrap_or_else(Instant::now);
+        let deadline = start + Duration::from_secs_f64(ms.min(1e12) / 1000.0);
         self.sched.timer_seq += 1;
         self.sched.timers.push((deadline, self.sched.timer_seq, t));
         Ok(t)
@@ -189,6 +198,7 @@ impl Interp {
             self.fire_timers(Instant::now());
             if let Some(t) = self.sched.ready.pop_front() {
                 self.sched.current = t;
+                self.sched.base = self.sched.woken_at.remove(&t.bits);
                 if let Some((stack, frames)) = self.sched.saved.remove(&t.bits) {
                     self.stack = stack;
                     self.frames = frames;
@@ -221,7 +231,10 @@ impl Interp {
             }
         });
         due.sort_by_key(|&(d, seq, _)| (d, seq));
-        for (_, _, t) in due {
+        for (deadline, _, t) in due {
+            for w in &task::obj(t).waiters {
+                self.sched.woken_at.insert(w.bits, deadline);
+            }
             self.complete(t, Ok(Value::NULL));
         }
     }
