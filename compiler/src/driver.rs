@@ -99,6 +99,14 @@ Examples:\n  solvrac build app.svs                 writes ./app\n  solvrac build
         #[arg(short = 'M', long = "module-path", value_name = "DIR")]
         module_paths: Vec<PathBuf>,
     },
+    /// List the targets `build --target` accepts and what is installed for each.
+    #[cfg(feature = "llvm")]
+    #[command(
+        after_help = "For each target: its LLVM triple, and whether its linker, runtime library and \
+qemu emulator are found. scripts/setup.sh installs the linkers and emulators; \
+scripts/build-cross-runtime.sh builds the ARM runtime libraries."
+    )]
+    Targets,
     /// Run a program (`.svs` source or `.svc` bytecode).
     #[command(
         after_help = "The program's exit status is solvrac's: 0, 1 after an uncaught runtime error \
@@ -225,6 +233,11 @@ fn run(cli: Cli) -> u8 {
                 None => 1,
             }
         }
+        #[cfg(feature = "llvm")]
+        Command::Targets => {
+            list_targets();
+            0
+        }
         Command::Run {
             file,
             tier: Tier::Interp,
@@ -274,6 +287,36 @@ pub enum EmitKind {
     LlvmIr,
     Asm,
     Sir,
+}
+
+/// `solvrac targets`: every target with what is installed for it.
+#[cfg(feature = "llvm")]
+fn list_targets() {
+    use crate::backend::codegen::{link, Target};
+    let on_path = |cmd: &str| {
+        std::env::var_os("PATH")
+            .is_some_and(|paths| std::env::split_paths(&paths).any(|d| d.join(cmd).is_file()))
+    };
+    let mark = |ok: bool| if ok { "yes" } else { "no" };
+    println!(
+        "{:<24} {:<32} {:<8} {:<8} emulator",
+        "target", "llvm triple", "linker", "runtime"
+    );
+    for name in Target::names() {
+        let t = Target::lookup(name).expect("listed targets exist");
+        println!(
+            "{:<24} {:<32} {:<8} {:<8} {}",
+            t.name,
+            t.triple,
+            mark(on_path(t.linker)),
+            mark(link::find_runtime(&t).is_ok()),
+            if t.native {
+                "(native)".to_string()
+            } else {
+                format!("{} {}", t.emulator, mark(on_path(t.emulator)))
+            }
+        );
+    }
 }
 
 /// How `solvrac build` links.
