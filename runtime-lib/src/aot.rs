@@ -83,14 +83,7 @@ pub fn call_value(f: Value, args: &[Value]) -> RtResult<Value> {
     };
     let info: FnInfo = function::info(id);
     let argc = args.len() as u32;
-    if argc > info.params || argc < info.required {
-        let n = info.params;
-        return Err(RtError::new(format!(
-            "function '{}' expects {n} argument{}, got {argc}",
-            info.name.as_deref().unwrap_or("<lambda>"),
-            if n == 1 { "" } else { "s" }
-        )));
-    }
+    function::check_arity(info.name.as_deref(), info.params, info.required, argc)?;
     if info.is_async {
         return Err(RtError::new(
             "async functions are not supported by natively compiled code yet",

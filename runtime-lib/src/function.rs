@@ -56,6 +56,24 @@ pub fn code(id: FnId) -> usize {
     TABLE.with(|t| t.borrow()[id.0 as usize].code)
 }
 
+/// Checks a user function's argument count (§3.12.2): too many, or a missing argument without
+/// a default, is `function 'NAME' expects N argument(s), got M` (C4). One wording for every tier.
+pub fn check_arity(
+    name: Option<&str>,
+    params: u32,
+    required: u32,
+    argc: u32,
+) -> crate::error::RtResult<()> {
+    if argc > params || argc < required {
+        return Err(crate::error::RtError::new(format!(
+            "function '{}' expects {params} argument{}, got {argc}",
+            name.unwrap_or("<lambda>"),
+            if params == 1 { "" } else { "s" }
+        )));
+    }
+    Ok(())
+}
+
 /// Whether a function's first parameter is `self` (§3.12.5).
 #[inline]
 pub fn self_first(id: FnId) -> bool {

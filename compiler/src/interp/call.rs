@@ -68,7 +68,7 @@ impl Interp {
                     heap_args = args.to_vec();
                     &heap_args
                 };
-                let result = if Some(id) == builtins::table::lookup("delay") {
+                let result = if Some(id) == self.delay_builtin {
                     self.delay(args)?
                 } else {
                     builtins::call(id, args)?
@@ -92,17 +92,14 @@ impl Interp {
         Ok(true)
     }
 
-    fn check_arity(&self, func: u32, argc: u16) -> Result<(), RtError> {
+    pub(crate) fn check_arity(&self, func: u32, argc: u16) -> Result<(), RtError> {
         let f = &self.prog.functions[func as usize];
-        if argc > f.params || argc < f.required {
-            let n = f.params;
-            return Err(RtError::new(format!(
-                "function '{}' expects {n} argument{}, got {argc}",
-                f.display_name(),
-                if n == 1 { "" } else { "s" }
-            )));
-        }
-        Ok(())
+        function::check_arity(
+            f.name.as_deref(),
+            f.params as u32,
+            f.required as u32,
+            argc as u32,
+        )
     }
 
     /// `GetMethod`: replaces the receiver on top of the stack with `function, receiver`, after

@@ -79,6 +79,8 @@ pub struct Interp {
     pub(crate) nested: u32,
     /// Bytecode instructions executed (the cost meter's unit).
     pub instructions: u64,
+    /// `delay`, which the interpreter's scheduler implements rather than the runtime.
+    pub(crate) delay_builtin: Option<solvra_rt::builtins::table::BuiltinId>,
 }
 
 thread_local! {
@@ -132,6 +134,7 @@ impl Interp {
             trace: Vec::new(),
             nested: 0,
             instructions: 0,
+            delay_builtin: solvra_rt::builtins::table::lookup("delay"),
             prog,
         });
         let _guard = heap::add_root(&*interp as &dyn RootSource as *const dyn RootSource);

@@ -282,15 +282,7 @@ impl Interp {
     }
 
     fn start_user(&mut self, code: u32, callee: Value, argc: u16) -> Result<(), RtError> {
-        let f = &self.prog.functions[code as usize];
-        if argc > f.params || argc < f.required {
-            let n = f.params;
-            return Err(RtError::new(format!(
-                "function '{}' expects {n} argument{}, got {argc}",
-                f.display_name(),
-                if n == 1 { "" } else { "s" }
-            )));
-        }
+        self.check_arity(code, argc)?;
         self.push_frame(code, callee, argc, false)?;
         self.frames.last_mut().expect("pushed").task_root = true;
         Ok(())
