@@ -5,3 +5,4 @@ mod conformance;
 mod frontend;
 mod ir;
 mod svc_mutation;
+mod tidy;
