@@ -60,13 +60,14 @@ command -v python3 >/dev/null || { echo "run.sh: python3 is needed for the repor
 solvrac="$root/target/release/solvrac"
 if [ "$build" = 1 ]; then
     echo "run.sh: cargo build --release -p solvrac"
-    (cd "$root" && cargo build --release -p solvrac) || { echo "run.sh: build failed" >&2; exit 2; }
+    (cd "$root" && cargo build --release -p solvrac -p solvra_rt) || { echo "run.sh: build failed" >&2; exit 2; }
 fi
 [ -x "$solvrac" ] || { echo "run.sh: $solvrac does not exist" >&2; exit 2; }
 
 # Implementations: name, file extension, command prefix (the program path is appended).
-impls=(solvrac)
-declare -A EXT=([solvrac]=svs) CMD=([solvrac]="$solvrac run --tier=interp")
+# `solvrac -O2` is the same program compiled to a native executable with `solvrac build -O2`.
+impls=(solvrac "solvrac -O2")
+declare -A EXT=([solvrac]=svs ["solvrac -O2"]=svs) CMD=([solvrac]="$solvrac run --tier=interp")
 add_impl() { # name ext tool args...
     local name="$1" ext="$2" tool="$3"
     shift 3
@@ -120,14 +121,17 @@ for w in "${workloads[@]}"; do
     for impl in "${impls[@]}"; do
         ext="${EXT[$impl]}"
         src="$bench_dir/peers/$w.$ext"
-        [ "$impl" = solvrac ] && src="$bench_dir/svs/$w.svs"
+        [ "${EXT[$impl]}" = svs ] && src="$bench_dir/svs/$w.svs"
         if [ ! -f "$src" ]; then
             echo "run.sh: no $src, skipping $impl"
             continue
         fi
         prog="$dir/$w.$ext"
         [ -f "$prog" ] || scale "$src" "$prog" "${FULL[$w]}" "$size" || exit 2
-        if [ "$impl" = "gcc -O2" ]; then
+        if [ "$impl" = "solvrac -O2" ]; then
+            "$solvrac" build -O2 "$prog" -o "$dir/$w-native" || { echo "run.sh: solvrac build failed on $prog" >&2; exit 2; }
+            RUN[$impl]="$dir/$w-native"
+        elif [ "$impl" = "gcc -O2" ]; then
             gcc -O2 -o "$dir/$w-c" "$prog" -lm || { echo "run.sh: gcc failed on $prog" >&2; exit 2; }
             RUN[$impl]="$dir/$w-c"
         else
@@ -186,7 +190,7 @@ tools = dict(l.rstrip('\n').split('\t', 1) for l in open(os.path.join(tmp, 'tool
 mismatch = []
 if os.path.exists(os.path.join(tmp, 'mismatch.txt')):
     mismatch = [l.rstrip('\n').split('\t') for l in open(os.path.join(tmp, 'mismatch.txt'))]
-order = ['solvrac', 'gcc -O2', 'lua5.4', 'luajit', 'python3', 'node']
+order = ['solvrac', 'solvrac -O2', 'gcc -O2', 'lua5.4', 'luajit', 'python3', 'node']
 cpu = ''
 try:
     for line in open('/proc/cpuinfo'):

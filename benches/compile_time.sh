@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Compile time of `solvrac build` for a generated 10 000-line program at -O0 and -O2 (the
+# `[aot]` issue's measurement), printed as a Markdown table. The program repeats one 25-line
+# function shape (the same one benches/frontend.rs generates) with fresh names.
+#
+#   bash benches/compile_time.sh [LINES]
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+export LLVM_SYS_191_PREFIX=/usr/lib/llvm-19
+lines=${1:-10000}
+cargo build --release -q -p solvrac -p solvra_rt
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+python3 - "$lines" "$tmp/gen.svs" <<'PY'
+import sys
+lines, out = int(sys.argv[1]), sys.argv[2]
+chunks, i = [], 0
+while sum(c.count("\n") for c in chunks) < lines:
+    chunks.append(f'''fn work_{i}(n, scale = 2) {{
+    let total = 0
+    let items = []
+    for x in [1, 2, 3, n] {{
+        items = push(items, x * scale)
+    }}
+    while total < n {{
+        total += 1
+        if total % 3 == 0 {{ continue }} elif total > 100 {{ break }}
+    }}
+    let point = {{x: n, y: total, label: "p${{n}}"}}
+    let f = lambda |a, b| -> a + b * point.x
+    let kind = match items {{
+        [a, b] -> "pair",
+        {{x}} if x > 0 -> "object",
+        _ -> "other",
+    }}
+    try {{
+        total = f(total, 1) / (n - 1)
+    }} catch e {{
+        println("error: " + e)
+    }}
+    return if total > 10 then kind else items[0:2]
+}}
+let result_{i} = work_{i}({i})
+''')
+    i += 1
+open(out, "w").write("".join(chunks))
+PY
+n=$(wc -l <"$tmp/gen.svs")
+echo "| program | -O0 | -O2 |"
+echo "|---|---:|---:|"
+row="| generated, $n lines |"
+for o in 0 2; do
+  start=$(date +%s.%N)
+  target/release/solvrac build -O$o "$tmp/gen.svs" -o "$tmp/gen$o"
+  end=$(date +%s.%N)
+  row+=" $(python3 -c "print(f'{$end - $start:.2f} s')") |"
+done
+echo "$row"
+"$tmp/gen0" >"$tmp/out0"
+"$tmp/gen2" >"$tmp/out2"
+cmp -s "$tmp/out0" "$tmp/out2" || { echo "compile_time.sh: -O0 and -O2 outputs differ" >&2; exit 1; }
