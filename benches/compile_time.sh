@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Compile time of `solvrac build` for a generated 10 000-line program at -O0 and -O2 (the
-# `[aot]` issue's measurement), printed as a Markdown table. The program repeats one 25-line
-# function shape (the same one benches/frontend.rs generates) with fresh names.
+# `[aot]` issue's measurement), printed as a Markdown table. The program repeats
+# benches/data/generated_unit.svs (the unit benches/frontend.rs uses too) with fresh names.
 #
 #   bash benches/compile_time.sh [LINES]
 set -euo pipefail
@@ -11,37 +11,12 @@ lines=${1:-10000}
 cargo build --release -q -p solvrac -p solvra_rt
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-python3 - "$lines" "$tmp/gen.svs" <<'PY'
+python3 - "$lines" "$tmp/gen.svs" benches/data/generated_unit.svs <<'PY'
 import sys
-lines, out = int(sys.argv[1]), sys.argv[2]
+lines, out, unit = int(sys.argv[1]), sys.argv[2], open(sys.argv[3]).read()
 chunks, i = [], 0
 while sum(c.count("\n") for c in chunks) < lines:
-    chunks.append(f'''fn work_{i}(n, scale = 2) {{
-    let total = 0
-    let items = []
-    for x in [1, 2, 3, n] {{
-        items = push(items, x * scale)
-    }}
-    while total < n {{
-        total += 1
-        if total % 3 == 0 {{ continue }} elif total > 100 {{ break }}
-    }}
-    let point = {{x: n, y: total, label: "p${{n}}"}}
-    let f = lambda |a, b| -> a + b * point.x
-    let kind = match items {{
-        [a, b] -> "pair",
-        {{x}} if x > 0 -> "object",
-        _ -> "other",
-    }}
-    try {{
-        total = f(total, 1) / (n - 1)
-    }} catch e {{
-        println("error: " + e)
-    }}
-    return if total > 10 then kind else items[0:2]
-}}
-let result_{i} = work_{i}({i})
-''')
+    chunks.append(unit.replace("@I@", str(i)))
     i += 1
 open(out, "w").write("".join(chunks))
 PY

@@ -5,44 +5,17 @@
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use solvrac::frontend::{parse_file, resolve, FileId};
-use std::fmt::Write;
 
-/// A realistic mix of declarations, control flow, closures, objects and strings: 25 lines per
-/// function, repeated until the program has `lines` lines.
+/// The unit the generated programs repeat (shared with benches/compile_time.sh): 25 lines of
+/// declarations, control flow, closures, objects and strings, with `@I@` as the unit's number.
+const UNIT: &str = include_str!("data/generated_unit.svs");
+
+/// A program of at least `lines` lines: `UNIT` repeated with fresh names.
 fn generate(lines: usize) -> String {
     let mut src = String::new();
     let mut i = 0;
     while src.lines().count() < lines {
-        let _ = write!(
-            src,
-            r#"fn work_{i}(n, scale = 2) {{
-    let total = 0
-    let items = []
-    for x in [1, 2, 3, n] {{
-        items = push(items, x * scale)
-    }}
-    while total < n {{
-        total += 1
-        if total % 3 == 0 {{ continue }} elif total > 100 {{ break }}
-    }}
-    let point = {{x: n, y: total, label: "p${{n}}"}}
-    let f = lambda |a, b| -> a + b * point.x
-    let kind = match items {{
-        [a, b] -> "pair",
-        {{x}} if x > 0 -> "object",
-        _ -> "other",
-    }}
-    try {{
-        total = f(total, 1) / (n - 1)
-    }} catch e {{
-        println("error: " + e)
-    }}
-    return if total > 10 then kind else items[0:2]
-}}
-let result_{i} = work_{i}({i})
-println(`result ${{result_{i}}}`)
-"#
-        );
+        src.push_str(&UNIT.replace("@I@", &i.to_string()));
         i += 1;
     }
     src

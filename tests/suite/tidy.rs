@@ -11,7 +11,11 @@ fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
     };
     for e in entries.flatten() {
         let p = e.path();
-        let name = p.file_name().unwrap_or_default().to_string_lossy().to_string();
+        let name = p
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .to_string();
         if p.is_dir() {
             if name != "target" && !name.starts_with('.') && name != "corpus" {
                 rust_files(&p, out);
