@@ -306,7 +306,7 @@ impl Lexer<'_> {
         let word = &self.text[start..self.pos];
         let kind = match Keyword::from_word(word) {
             Some(k) => TokenKind::Kw(k),
-            None => TokenKind::Ident(word.to_string()),
+            None => TokenKind::Ident(word.into()),
         };
         self.push(kind, start);
     }
@@ -332,11 +332,11 @@ impl Lexer<'_> {
                     self.pos += 1;
                     let kind = if first {
                         TokenKind::Str {
-                            value,
+                            value: value.into(),
                             template: quote == b'`',
                         }
                     } else {
-                        TokenKind::StrTail(value)
+                        TokenKind::StrTail(value.into())
                     };
                     self.push(kind, start);
                     return;
@@ -345,9 +345,9 @@ impl Lexer<'_> {
                     let interp_start = self.pos;
                     self.pos += 2;
                     let kind = if first {
-                        TokenKind::StrHead(value)
+                        TokenKind::StrHead(value.into())
                     } else {
-                        TokenKind::StrMid(value)
+                        TokenKind::StrMid(value.into())
                     };
                     self.push(kind, start);
                     self.interps.push(Interp {

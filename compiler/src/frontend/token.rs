@@ -7,6 +7,7 @@
 
 use super::source::Span;
 use std::fmt;
+use std::rc::Rc;
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum TokenKind {
@@ -14,16 +15,17 @@ pub enum TokenKind {
     Float(f64),
     /// A complete string literal without interpolation; `template` is true for backticks.
     Str {
-        value: String,
+        value: Rc<str>,
         template: bool,
     },
     /// Text before the first `${` of an interpolated string.
-    StrHead(String),
+    StrHead(Rc<str>),
     /// Text between a `}` and the next `${`.
-    StrMid(String),
+    StrMid(Rc<str>),
     /// Text after the last `}` up to the closing quote.
-    StrTail(String),
-    Ident(String),
+    StrTail(Rc<str>),
+    /// Names are reference-counted so the parser's token look-ahead copies them cheaply.
+    Ident(Rc<str>),
     Kw(Keyword),
     Punct(Punct),
     /// A character or construct the lexer already reported; the parser skips it silently.

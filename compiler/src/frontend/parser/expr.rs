@@ -278,11 +278,11 @@ impl Parser {
         let simple = match &tok.kind {
             TokenKind::Int(v) => Some(ExprKind::Int(*v)),
             TokenKind::Float(v) => Some(ExprKind::Float(*v)),
-            TokenKind::Str { value, .. } => Some(ExprKind::Str(value.clone())),
+            TokenKind::Str { value, .. } => Some(ExprKind::Str(value.to_string())),
             TokenKind::Kw(Keyword::True) => Some(ExprKind::Bool(true)),
             TokenKind::Kw(Keyword::False) => Some(ExprKind::Bool(false)),
             TokenKind::Kw(Keyword::Null) => Some(ExprKind::Null),
-            TokenKind::Ident(name) => Some(ExprKind::Name(name.clone())),
+            TokenKind::Ident(name) => Some(ExprKind::Name(name.to_string())),
             _ => None,
         };
         if let Some(kind) = simple {
@@ -331,7 +331,7 @@ impl Parser {
                         let nspan = self.bump().span;
                         Some(Binder {
                             id: self.id(),
-                            name,
+                            name: name.to_string(),
                             span: nspan,
                         })
                     }
@@ -357,7 +357,10 @@ impl Parser {
         let key = match self.peek_kind().clone() {
             TokenKind::Ident(name) | TokenKind::Str { value: name, .. } => {
                 let span = self.bump().span;
-                Ident { name, span }
+                Ident {
+                    name: name.to_string(),
+                    span,
+                }
             }
             TokenKind::StrHead(_) => return Err(self.plain_string_required("an object key")),
             TokenKind::Kw(k) => {
@@ -383,18 +386,18 @@ impl Parser {
         let TokenKind::StrHead(head) = self.bump().kind else {
             unreachable!("called at StrHead")
         };
-        let mut parts = vec![TemplatePart::Text(head)];
+        let mut parts = vec![TemplatePart::Text(head.to_string())];
         self.in_context(false, |p| loop {
             let e = p.expr()?;
             parts.push(TemplatePart::Expr(e));
             match p.peek_kind().clone() {
                 TokenKind::StrMid(text) => {
                     p.bump();
-                    parts.push(TemplatePart::Text(text));
+                    parts.push(TemplatePart::Text(text.to_string()));
                 }
                 TokenKind::StrTail(text) => {
                     p.bump();
-                    parts.push(TemplatePart::Text(text));
+                    parts.push(TemplatePart::Text(text.to_string()));
                     return Ok(());
                 }
                 _ => return Err(p.unexpected("`}` to close the interpolation")),

@@ -124,7 +124,7 @@ impl Parser {
 
     /// True at an identifier spelled `word` (contextual words such as `from`, `as`, `finally`).
     fn at_word(&self, word: &str) -> bool {
-        matches!(self.peek_kind(), TokenKind::Ident(w) if w == word)
+        matches!(self.peek_kind(), TokenKind::Ident(w) if &**w == word)
     }
 
     fn at_eof(&self) -> bool {
@@ -183,7 +183,7 @@ impl Parser {
         match self.peek_kind().clone() {
             TokenKind::Ident(name) => {
                 let span = self.bump().span;
-                Ok((name, span))
+                Ok((name.to_string(), span))
             }
             TokenKind::Kw(k @ (Keyword::Use | Keyword::Namespace)) => {
                 Err(self.reserved(k, self.span()))

@@ -36,7 +36,7 @@ impl Parser {
             }
             TokenKind::Str { value, .. } => {
                 self.bump();
-                PatternKind::Str(value)
+                PatternKind::Str(value.to_string())
             }
             TokenKind::StrHead(_) => return Err(self.plain_string_required("a match pattern")),
             TokenKind::Kw(Keyword::True) => {
@@ -51,7 +51,7 @@ impl Parser {
                 self.bump();
                 PatternKind::Null
             }
-            TokenKind::Ident(name) if name == "_" => {
+            TokenKind::Ident(name) if &*name == "_" => {
                 self.bump();
                 PatternKind::Wildcard
             }
@@ -59,7 +59,7 @@ impl Parser {
                 let span = self.bump().span;
                 PatternKind::Bind(Binder {
                     id: self.id(),
-                    name,
+                    name: name.to_string(),
                     span,
                 })
             }

@@ -473,7 +473,7 @@ impl Parser {
                     let span = self.bump().span;
                     Some(Binder {
                         id: self.id(),
-                        name,
+                        name: name.to_string(),
                         span,
                     })
                 }
@@ -566,7 +566,7 @@ impl Parser {
         match self.peek_kind().clone() {
             TokenKind::Str { value, .. } => {
                 let span = self.bump().span;
-                Ok(ImportSource::Path(value, span))
+                Ok(ImportSource::Path(value.to_string(), span))
             }
             TokenKind::StrHead(_) => Err(self.plain_string_required("an import path")),
             TokenKind::Punct(Punct::Lt) => {
@@ -638,7 +638,10 @@ impl Parser {
                 };
                 self.terminator()?;
                 Ok(ExportDecl::Name {
-                    name: Ident { name, span },
+                    name: Ident {
+                        name: name.to_string(),
+                        span,
+                    },
                     alias,
                 })
             }

@@ -13,9 +13,9 @@ mod scope;
 use super::ast::*;
 use super::diag::{Code, Diagnostic};
 use super::source::Span;
+use rustc_hash::FxHashMap as HashMap;
 use scope::{Scope, ScopeOwner};
 use solvra_rt::builtins::table::{self, BuiltinId, Visibility};
-use std::collections::HashMap;
 
 /// Index of a binding in `Resolution::bindings`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -2,7 +2,7 @@
 
 use super::BindingId;
 use crate::frontend::ast::NodeId;
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 /// Which frame a scope's bindings live in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -22,7 +22,7 @@ impl Scope {
     pub fn new(owner: ScopeOwner) -> Scope {
         Scope {
             owner,
-            names: HashMap::new(),
+            names: HashMap::default(),
         }
     }
 
