@@ -1,6 +1,7 @@
 //! The integration test suite: one binary, one module per area (LLVM is linked into every test
 //! binary later on, so the suite stays a single binary).
 
+mod abi;
 mod conformance;
 mod frontend;
 mod ir;
