@@ -304,7 +304,7 @@ pub(super) fn emit_module<'ctx>(
         verify_function(&func).map_err(|e| CodegenError(format!("internal error: {e}")))?;
         FnEmitter::emit(&cx, program, i, &func)?;
     }
-    emit_start(&cx, native_ty)?;
+    emit_start(&cx)?;
     cx.module.verify().map_err(|e| {
         CodegenError(format!(
             "internal error: LLVM rejects the module: {}",
@@ -316,8 +316,7 @@ pub(super) fn emit_module<'ctx>(
 
 /// `svs.start`: roots, string constants, function registration, then the entry module; and
 /// `main`, which hands it to `solvra_aot_main`.
-fn emit_start(cx: &Ctx, native_ty: inkwell::types::FunctionType) -> R<()> {
-    let _ = native_ty;
+fn emit_start(cx: &Ctx) -> R<()> {
     let i32t = cx.context.i32_type();
     let start = cx.module.add_function(
         "svs.start",

@@ -287,7 +287,7 @@ impl<'a, 'c> Emitter<'a, 'c> {
                 let b = self.binding_of(binder.id);
                 let saved = self.f.next_slot;
                 self.declare_local(b);
-                let function = self.function(func, Some(&binder.name), Some(b));
+                let function = self.function(func, Some(&binder.name));
                 self.emit(Op::Closure { function });
                 let loc = self.loc(b);
                 self.init(loc);
@@ -295,7 +295,7 @@ impl<'a, 'c> Emitter<'a, 'c> {
                 self.f.next_slot = saved;
             }
             None => {
-                let function = self.function(func, None, None);
+                let function = self.function(func, None);
                 self.emit(Op::Closure { function });
             }
         }

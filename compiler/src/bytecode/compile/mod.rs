@@ -358,7 +358,7 @@ impl<'a, 'c> Emitter<'a, 'c> {
         }
         for decl in fns {
             let b = self.binding_of(decl.name.id);
-            let function = self.function(&decl.func, Some(&decl.name.name), None);
+            let function = self.function(&decl.func, Some(&decl.name.name));
             self.emit(Op::Closure { function });
             let loc = self.loc(b);
             self.init(loc);
@@ -373,14 +373,9 @@ impl<'a, 'c> Emitter<'a, 'c> {
         }
     }
 
-    /// Compiles a nested function and returns its index. `self_name` is a named function
-    /// expression's own binding, which the caller has put in a cell.
-    pub(super) fn function(
-        &mut self,
-        func: &'a ast::Function,
-        name: Option<&str>,
-        _self_name: Option<BindingId>,
-    ) -> u32 {
+    /// Compiles a nested function and returns its index. A named function expression's own
+    /// binding is declared by the caller, which stores the closure into it.
+    pub(super) fn function(&mut self, func: &'a ast::Function, name: Option<&str>) -> u32 {
         let outer = std::mem::replace(&mut self.f, FnState::new(Some(func.id)));
         // Captured cells, in the order the resolver listed them, and where the creator finds them.
         let captures: Vec<BindingId> = self
