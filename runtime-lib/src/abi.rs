@@ -158,6 +158,10 @@ abi_table! {
     solvra_append(Ptr, Ptr, Ptr) -> I32;
     solvra_get_method(Ptr, Ptr, Ptr, Usize) -> I32;
     solvra_call_method(Ptr, Ptr, Ptr, Ptr, Usize) -> I32;
+    solvra_spawn(Ptr, Ptr, Ptr, Usize) -> I32;
+    solvra_spawn_method(Ptr, Ptr, Ptr, Ptr, Usize) -> I32;
+    solvra_await(Ptr, Ptr) -> I32;
+    solvra_await_if_task(Ptr, Ptr) -> I32;
     solvra_closure(Ptr, I32, Ptr, Usize) -> I32;
     solvra_iter_prep(Ptr, Ptr) -> I32;
     solvra_iter_has_next(Ptr, Ptr) -> I32;

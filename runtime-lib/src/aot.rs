@@ -25,7 +25,7 @@ use crate::error::{self, RtError, RtResult};
 use crate::function::{self, Callee, FnId, FnInfo};
 use crate::ops;
 use crate::value::{Tag, Value};
-use crate::{array, callback, heap, object, stdout, string};
+use crate::{array, callback, heap, object, scheduler, stdout, string};
 use std::cell::Cell;
 
 /// A compiled SolvraScript function: closure value, arguments, argument count, result.
@@ -68,9 +68,19 @@ unsafe fn text<'a>(ptr: *const u8, len: usize) -> &'a str {
     std::str::from_utf8_unchecked(std::slice::from_raw_parts(ptr, len))
 }
 
+/// Swaps the compiled-code call depth (the scheduler keeps one per task); returns the old one.
+pub(crate) fn swap_call_depth(depth: u32) -> u32 {
+    DEPTH.with(|d| d.replace(depth))
+}
+
 /// Calls any function value with the language's rules: builtins directly, user functions
-/// through their native entry after the arity check (§3.12.2).
+/// through their native entry after the arity check (§3.12.2); calling an `async fn` creates
+/// its task (§3.15).
 pub fn call_value(f: Value, args: &[Value]) -> RtResult<Value> {
+    call(f, args, callback::CallMode::Nested)
+}
+
+fn call(f: Value, args: &[Value], mode: callback::CallMode) -> RtResult<Value> {
     if f.tag != Tag::Function {
         return Err(RtError::new(format!(
             "value of type '{}' is not callable",
@@ -84,13 +94,12 @@ pub fn call_value(f: Value, args: &[Value]) -> RtResult<Value> {
     let info: FnInfo = function::info(id);
     let argc = args.len() as u32;
     function::check_arity(info.name.as_deref(), info.params, info.required, argc)?;
-    if info.is_async {
-        return Err(RtError::new(
-            "async functions are not supported by natively compiled code yet",
-        ));
-    }
-    if id.0 == MAIN_FN.with(|m| m.get()) {
-        MAIN_STARTED.with(|m| m.set(true));
+    note_main_call(f);
+    if info.is_async && mode == callback::CallMode::Nested {
+        for a in args {
+            array::share(*a);
+        }
+        return scheduler::spawn(f, args.to_vec());
     }
     let depth = DEPTH.with(|d| d.get());
     if depth >= MAX_CALL_DEPTH {
@@ -108,7 +117,20 @@ pub fn call_value(f: Value, args: &[Value]) -> RtResult<Value> {
     if st == 0 {
         Ok(out)
     } else {
+        if mode == callback::CallMode::TaskBody {
+            // The error ends the task; whoever awaits it sees the error from its own frames.
+            TRACE.with(|t| t.borrow_mut().clear());
+        }
         Err(error::take_pending().unwrap_or_else(|| RtError::new("unknown error")))
+    }
+}
+
+/// A call of the entry module's `main`, direct or through `async`, counts as started (§3.2).
+fn note_main_call(f: Value) {
+    if let Callee::User(id) = function::obj(f).callee {
+        if id.0 == MAIN_FN.with(|m| m.get()) {
+            MAIN_STARTED.with(|m| m.set(true));
+        }
     }
 }
 
@@ -154,8 +176,8 @@ pub extern "C" fn solvra_main_started() -> i32 {
     MAIN_STARTED.with(|m| m.get()) as i32
 }
 
-fn aot_hook(f: Value, args: &[Value]) -> RtResult<Value> {
-    call_value(f, args)
+fn aot_hook(f: Value, args: &[Value], mode: callback::CallMode) -> RtResult<Value> {
+    call(f, args, mode)
 }
 
 /// Runs a compiled program: `start` registers the program's functions and runs the entry
@@ -408,16 +430,8 @@ pub unsafe extern "C" fn solvra_call_method(
     argc: usize,
 ) -> i32 {
     let f = *f;
-    let takes_self = match function::obj(f).callee {
-        Callee::User(id) => function::self_first(id),
-        Callee::Builtin(_) => false,
-    };
-    let args = if argc == 0 {
-        &[][..]
-    } else {
-        std::slice::from_raw_parts(args, argc)
-    };
-    if takes_self {
+    let args = values(args, argc);
+    if method_takes_self(f) {
         let mut all = Vec::with_capacity(argc + 1);
         all.push(*recv);
         all.extend_from_slice(args);
@@ -450,6 +464,77 @@ pub unsafe extern "C" fn solvra_iter_prep(out: *mut Value, v: *const Value) -> i
 #[no_mangle]
 pub unsafe extern "C" fn solvra_iter_has_next(items: *const Value, index: *const Value) -> i32 {
     (((*index).as_int() as usize) < array::len(*items)) as i32
+}
+
+/// `async f(args)`: a pending task for the call (§3.15).
+#[no_mangle]
+pub unsafe extern "C" fn solvra_spawn(
+    out: *mut Value,
+    f: *const Value,
+    args: *const Value,
+    argc: usize,
+) -> i32 {
+    let f = *f;
+    let args = values(args, argc);
+    if f.tag == Tag::Function {
+        note_main_call(f);
+    }
+    for a in args {
+        array::share(*a);
+    }
+    put(out, scheduler::spawn(f, args.to_vec()))
+}
+
+/// `async recv.m(args)`: like `solvra_spawn`, with the receiver prepended when `f` takes `self`
+/// (the method was looked up when the task was created, §3.12.5).
+#[no_mangle]
+pub unsafe extern "C" fn solvra_spawn_method(
+    out: *mut Value,
+    f: *const Value,
+    recv: *const Value,
+    args: *const Value,
+    argc: usize,
+) -> i32 {
+    let mut all = Vec::with_capacity(argc + 1);
+    if method_takes_self(*f) {
+        all.push(*recv);
+    }
+    all.extend_from_slice(values(args, argc));
+    solvra_spawn(out, f, all.as_ptr(), all.len())
+}
+
+/// `await t`: the task's outcome; suspends the running task until `t` is done.
+#[no_mangle]
+pub unsafe extern "C" fn solvra_await(out: *mut Value, t: *const Value) -> i32 {
+    put(out, scheduler::await_task(*t))
+}
+
+/// The end of the entry module (§3.2): awaits the automatic `main` call's result if it is a
+/// task (an `async fn main`), and passes any other value through.
+#[no_mangle]
+pub unsafe extern "C" fn solvra_await_if_task(out: *mut Value, v: *const Value) -> i32 {
+    let v = *v;
+    if v.tag != Tag::Task {
+        *out = v;
+        return 0;
+    }
+    put(out, scheduler::await_task(v))
+}
+
+unsafe fn values<'a>(ptr: *const Value, n: usize) -> &'a [Value] {
+    if n == 0 {
+        &[]
+    } else {
+        std::slice::from_raw_parts(ptr, n)
+    }
+}
+
+fn method_takes_self(f: Value) -> bool {
+    f.tag == Tag::Function
+        && match function::obj(f).callee {
+            Callee::User(id) => function::self_first(id),
+            Callee::Builtin(_) => false,
+        }
 }
 
 /// Item `index` of an iteration (marked shared: the loop variable is a second place).

@@ -11,9 +11,19 @@ use crate::function::{self, Callee};
 use crate::value::{Tag, Value};
 use std::cell::Cell;
 
+/// Why the runtime calls a user function.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CallMode {
+    /// An ordinary call from runtime code: calling an `async fn` creates its task (§3.15).
+    Nested,
+    /// The scheduler starts a task's call: the function's body runs, `async fn` or not, and
+    /// an error ends the task rather than the program, so the tier drops its stack trace.
+    TaskBody,
+}
+
 /// Calls a user function value with arguments, in the executing tier. It must apply the normal
 /// call rules (arity, defaults; §3.12.2) and return the result or the runtime error.
-pub type CallHook = fn(Value, &[Value]) -> RtResult<Value>;
+pub type CallHook = fn(Value, &[Value], CallMode) -> RtResult<Value>;
 
 thread_local! {
     static HOOK: Cell<Option<CallHook>> = const { Cell::new(None) };
@@ -34,6 +44,15 @@ pub fn clear_call_hook() {
 ///
 /// The caller keeps `f` and `args` rooted for the duration of the call.
 pub fn call_value(f: Value, args: &[Value]) -> RtResult<Value> {
+    call(f, args, CallMode::Nested)
+}
+
+/// Runs the call of a task that starts (the scheduler's side of `call_value`).
+pub fn call_task_body(f: Value, args: &[Value]) -> RtResult<Value> {
+    call(f, args, CallMode::TaskBody)
+}
+
+fn call(f: Value, args: &[Value], mode: CallMode) -> RtResult<Value> {
     if f.tag != Tag::Function {
         return Err(RtError::new(format!(
             "value of type '{}' is not callable",
@@ -43,7 +62,7 @@ pub fn call_value(f: Value, args: &[Value]) -> RtResult<Value> {
     match function::obj(f).callee {
         Callee::Builtin(id) => builtins::call(id, args),
         Callee::User(_) => match HOOK.with(|h| h.get()) {
-            Some(hook) => hook(f, args),
+            Some(hook) => hook(f, args, mode),
             None => Err(RtError::new(
                 "cannot call a user function: no execution tier installed a call hook",
             )),
@@ -57,7 +76,7 @@ mod tests {
     use crate::builtins::table;
     use crate::testutil::*;
 
-    fn echo_hook(_f: Value, args: &[Value]) -> RtResult<Value> {
+    fn echo_hook(_f: Value, args: &[Value], _mode: CallMode) -> RtResult<Value> {
         Ok(Value::int(args.len() as i64 * 10))
     }
 

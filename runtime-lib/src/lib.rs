@@ -7,7 +7,7 @@
 //! Layout: `value` (the tagged value), `heap` (headers, allocation, the collector), one module
 //! per heap type (`string`, `array`, `object`, `function`, `task`, `handle`), `error`, the
 //! operators (`ops`), the display format (`display`), buffered output (`stdout`), calls back
-//! into the executing tier (`callback`), `json`, `builtins`, and `abi`, the one table of C
+//! into the executing tier (`callback`), `json`, `builtins`, the task `scheduler`, and `abi`, the one table of C
 //! functions that compiled code calls.
 //! docs/MEMORY_MODEL.md describes the layouts and the collector.
 
@@ -24,6 +24,7 @@ pub mod heap;
 pub mod json;
 pub mod object;
 pub mod ops;
+pub mod scheduler;
 pub mod stdout;
 pub mod string;
 pub mod task;

@@ -1,7 +1,6 @@
 //! Task values (§3.15): the handle of an asynchronous call.
 //!
-//! The scheduler that runs tasks lands with the `[scheduler]` issue; this is the object a task
-//! value points to, with its state and outcome.
+//! The object a task value points to, with its state and outcome; `scheduler` runs tasks.
 
 use crate::error::{RtError, RtResult};
 use crate::heap::{self, GcHeader, HeapObject, ObjKind};
@@ -13,8 +12,12 @@ pub enum TaskState {
         callee: Value,
         args: Vec<Value>,
     },
-    /// Started and waiting in an `await`; the tier's suspended state is opaque here.
-    Suspended,
+    /// Started (running, or suspended in an `await`), keeping its call alive for the
+    /// collector. The main task and `delay` tasks have no call: a null callee.
+    Started {
+        callee: Value,
+        args: Vec<Value>,
+    },
     Done(Result<Value, RtError>),
 }
 
@@ -22,8 +25,6 @@ pub struct TaskObj {
     pub state: TaskState,
     /// Tasks waiting for this one, in the order they started waiting.
     pub waiters: Vec<Value>,
-    /// The tier's saved execution state while suspended (e.g. an interpreter frame stack).
-    pub resume: usize,
 }
 
 impl HeapObject for TaskObj {
@@ -34,9 +35,29 @@ pub fn new_pending(callee: Value, args: Vec<Value>) -> RtResult<Value> {
     let ptr = heap::alloc(TaskObj {
         state: TaskState::Pending { callee, args },
         waiters: Vec::new(),
-        resume: 0,
     })?;
     Ok(Value::heap(Tag::Task, ptr as *mut GcHeader))
+}
+
+/// A task without a call, started from the beginning (the main task, `delay` tasks).
+pub fn new_started() -> RtResult<Value> {
+    let t = new_pending(Value::NULL, Vec::new())?;
+    start(t);
+    Ok(t)
+}
+
+/// Moves a pending task to `Started`; returns its call (nothing for any other state).
+pub fn start(t: Value) -> (Value, Vec<Value>) {
+    let obj = obj(t);
+    if let TaskState::Pending { callee, args } = &obj.state {
+        let call = (*callee, args.clone());
+        obj.state = TaskState::Started {
+            callee: call.0,
+            args: call.1.clone(),
+        };
+        return call;
+    }
+    (Value::NULL, Vec::new())
 }
 
 pub fn obj<'a>(v: Value) -> &'a mut TaskObj {
@@ -52,11 +73,10 @@ pub fn obj<'a>(v: Value) -> &'a mut TaskObj {
 pub unsafe fn trace(obj: *mut GcHeader, visit: &mut dyn FnMut(Value)) {
     let t = heap::payload::<TaskObj>(obj);
     match &t.state {
-        TaskState::Pending { callee, args } => {
+        TaskState::Pending { callee, args } | TaskState::Started { callee, args } => {
             visit(*callee);
             args.iter().for_each(|a| visit(*a));
         }
-        TaskState::Suspended => {}
         TaskState::Done(Ok(v)) => visit(*v),
         TaskState::Done(Err(_)) => {}
     }

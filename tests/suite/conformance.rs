@@ -117,15 +117,14 @@ struct NativeTarget {
     emulator: Option<&'static str>,
 }
 
-/// Builds a program with `solvrac build` and runs the executable. `Ok(None)` when the native
-/// backend reports that the program uses something it does not support yet.
+/// Builds a program with `solvrac build` and runs the executable.
 #[cfg(feature = "llvm")]
 fn check_native(
     program: &Path,
     opt: &str,
     out_dir: &Path,
     target: &NativeTarget,
-) -> Result<Option<()>, String> {
+) -> Result<(), String> {
     let want = expected(program);
     let dir = program.parent().expect("in a directory");
     let name = program.file_name().unwrap().to_string_lossy().to_string();
@@ -139,9 +138,6 @@ fn check_native(
     let args = ["build", "--target", target.name, opt, &name, "-o", &exe_s];
     let (status, _, stderr) = run_solvrac(&args, dir).map_err(|e| format!("{label}: {e}"))?;
     if status != 0 {
-        if stderr.contains("not supported by the native backend yet") {
-            return Ok(None);
-        }
         return Err(format!("{label}: build failed:\n{stderr}"));
     }
     let mut cmd = match target.emulator {
@@ -177,21 +173,20 @@ fn check_native(
         }
     }
     if problems.is_empty() {
-        Ok(Some(()))
+        Ok(())
     } else {
         Err(format!("{label}: {}", problems.join("\n")))
     }
 }
 
-/// Runs `check_native` over `jobs` on two workers; fails listing every mismatch and reports
-/// (not hides) the programs the native backend does not support yet.
+/// Runs `check_native` over `jobs` on two workers; fails listing every mismatch.
 #[cfg(feature = "llvm")]
 fn run_native(jobs: Vec<(PathBuf, &'static str, NativeTarget)>, what: &str) {
     let out_dir =
         std::env::temp_dir().join(format!("solvrac-native-{}-{what}", std::process::id()));
     std::fs::create_dir_all(&out_dir).expect("temp dir");
     let workers = 2;
-    let results: Vec<(PathBuf, Result<Option<()>, String>)> = std::thread::scope(|s| {
+    let results: Vec<(PathBuf, Result<(), String>)> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..workers)
             .map(|w| {
                 let (jobs, out_dir) = (&jobs, &out_dir);
@@ -210,21 +205,11 @@ fn run_native(jobs: Vec<(PathBuf, &'static str, NativeTarget)>, what: &str) {
             .collect()
     });
     let _ = std::fs::remove_dir_all(&out_dir);
-    let mut unsupported: Vec<String> = results
-        .iter()
-        .filter(|(_, r)| matches!(r, Ok(None)))
-        .map(|(f, _)| f.file_name().unwrap().to_string_lossy().to_string())
-        .collect();
-    unsupported.dedup();
     let failures: Vec<&String> = results
         .iter()
         .filter_map(|(_, r)| r.as_ref().err())
         .collect();
-    eprintln!(
-        "{what}: {} builds ran; not supported natively yet (async/await): {}",
-        results.len(),
-        unsupported.join(" ")
-    );
+    eprintln!("{what}: {} builds ran", results.len());
     assert!(
         failures.is_empty(),
         "{} native builds failed:\n\n{}",
@@ -237,8 +222,8 @@ fn run_native(jobs: Vec<(PathBuf, &'static str, NativeTarget)>, what: &str) {
     );
 }
 
-/// The AOT tier: every conformance program the native backend supports, built at -O0 and -O2,
-/// prints exactly its expected output.
+/// The AOT tier: every conformance program, built at -O0 and -O2, prints exactly its expected
+/// output and exits with its expected status.
 #[cfg(feature = "llvm")]
 #[test]
 fn every_program_built_natively() {

@@ -6,6 +6,7 @@
 //! instruction (§3.14.1), collecting the stack trace on the way.
 
 use super::{Frame, Interp, MAX_FRAMES};
+use solvra_rt::callback::CallMode;
 use solvra_rt::function::{self, Callee};
 use solvra_rt::{array, builtins, object, RtError, Tag, Value};
 
@@ -37,7 +38,6 @@ impl Interp {
             closure,
             argc,
             stop,
-            task_root: false,
         });
         Ok(())
     }
@@ -68,11 +68,7 @@ impl Interp {
                     heap_args = args.to_vec();
                     &heap_args
                 };
-                let result = if Some(id) == self.delay_builtin {
-                    self.delay(args)?
-                } else {
-                    builtins::call(id, args)?
-                };
+                let result = builtins::call(id, args)?;
                 self.stack.truncate(callee_at);
                 self.stack.push(result);
                 return Ok(false);
@@ -84,7 +80,7 @@ impl Interp {
             array::share(*v);
         }
         if self.prog.functions[func as usize].is_async {
-            let task = self.spawn_from_stack(argc)?;
+            let task = self.spawn_call(argc)?;
             self.stack.push(task);
             return Ok(false);
         }
@@ -181,31 +177,44 @@ impl Interp {
             ));
             self.frames.pop();
             self.stack.truncate(frame.base.saturating_sub(1));
-            if frame.task_root {
-                // The error ends this task; it is seen only by tasks that await it.
-                self.trace.clear();
-                return self.finish_task(Err(err));
-            }
             if frame.stop {
                 return Err(err);
             }
         }
     }
 
-    /// Calls a function value from the runtime (call hook) in a nested run loop.
-    pub(crate) fn call_nested(&mut self, f: Value, args: &[Value]) -> Result<Value, RtError> {
+    /// Calls a function value from the runtime (call hook) in a nested run loop. A task's body
+    /// runs the function itself even if it is an `async fn`, and its error ends only the task,
+    /// so its stack trace is dropped.
+    pub(crate) fn call_nested(
+        &mut self,
+        f: Value,
+        args: &[Value],
+        mode: CallMode,
+    ) -> Result<Value, RtError> {
         let depth = self.stack.len();
         self.stack.push(f);
         self.stack.extend_from_slice(args);
-        self.nested += 1;
-        let result = match self.call(args.len() as u16, true) {
+        let argc = args.len() as u16;
+        let started = match (mode, &function::obj(f).callee) {
+            (CallMode::TaskBody, &Callee::User(id)) => {
+                let code = function::code(id) as u32;
+                self.check_arity(code, argc).and_then(|()| {
+                    for a in args {
+                        array::share(*a);
+                    }
+                    self.push_frame(code, f, argc, true).map(|()| true)
+                })
+            }
+            _ => self.call(argc, true),
+        };
+        let result = match started {
             Ok(true) => self.execute(),
             Ok(false) => Ok(self.stack.pop().expect("builtin result")),
             Err(e) => Err(e),
         };
-        self.nested -= 1;
         self.stack.truncate(depth);
-        if result.is_ok() {
+        if result.is_ok() || mode == CallMode::TaskBody {
             self.trace.clear();
         }
         result

@@ -1,7 +1,7 @@
 //! The run loop: fetch, dispatch, repeat, until a stop frame returns.
 //!
 //! The current frame's function, code and base are cached in locals and reloaded whenever the
-//! frame stack changes (call, return, task switch). Before each instruction the frame's pc is
+//! frame stack changes (call, return). Before each instruction the frame's pc is
 //! stored, so an error finds the handler covering the instruction that raised it.
 
 use super::{Interp, UNINIT};
@@ -310,10 +310,8 @@ impl Interp {
                         if op == Op::AwaitIfTask && t.tag != Tag::Task {
                             continue;
                         }
-                        if self.await_task(t)? {
-                            // Suspended: another task's frames are now current.
-                            continue 'frames;
-                        }
+                        let v = self.await_value(t)?;
+                        *self.stack.last_mut().expect("verified stack depth") = v;
                     }
                     Op::Closure { function } => {
                         let proto = &prog.functions[function as usize];
@@ -331,11 +329,6 @@ impl Interp {
                     }
                     Op::Return => {
                         let v = self.pop();
-                        let top = self.frames[fi];
-                        if top.task_root {
-                            self.finish_task(Ok(v))?;
-                            continue 'frames;
-                        }
                         if self.ret(v) {
                             return Ok(self.pop());
                         }

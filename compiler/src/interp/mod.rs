@@ -51,8 +51,6 @@ pub(crate) struct Frame {
     /// Returning from this frame returns from the current run loop (the main task's first
     /// frame, or a nested call from the runtime).
     pub stop: bool,
-    /// The first frame of a task other than the main task: returning finishes the task.
-    pub task_root: bool,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -72,15 +70,12 @@ pub struct Interp {
     pub(crate) stack: Vec<Value>,
     pub(crate) frames: Vec<Frame>,
     pub(crate) main_started: bool,
-    pub(crate) sched: tasks::Scheduler,
+    /// Interpreter state of tasks suspended in `await`.
+    pub(crate) suspended: tasks::Suspended,
     /// Trace of the error being propagated, innermost frame first.
     pub(crate) trace: Vec<String>,
-    /// Nested run loops entered through the call hook.
-    pub(crate) nested: u32,
     /// Bytecode instructions executed (the cost meter's unit).
     pub instructions: u64,
-    /// `delay`, which the interpreter's scheduler implements rather than the runtime.
-    pub(crate) delay_builtin: Option<solvra_rt::builtins::table::BuiltinId>,
 }
 
 thread_local! {
@@ -94,7 +89,7 @@ impl RootSource for Interp {
         self.globals.iter().flatten().for_each(|v| visit(*v));
         self.stack.iter().for_each(|v| visit(*v));
         self.frames.iter().for_each(|f| visit(f.closure));
-        self.sched.trace(visit);
+        self.suspended.trace(visit);
     }
 }
 
@@ -130,11 +125,9 @@ impl Interp {
             stack: Vec::with_capacity(1024),
             frames: Vec::with_capacity(64),
             main_started: false,
-            sched: tasks::Scheduler::default(),
+            suspended: tasks::Suspended::default(),
             trace: Vec::new(),
-            nested: 0,
             instructions: 0,
-            delay_builtin: solvra_rt::builtins::table::lookup("delay"),
             prog,
         });
         let _guard = heap::add_root(&*interp as &dyn RootSource as *const dyn RootSource);
@@ -158,6 +151,7 @@ impl Interp {
         let _guard = heap::add_root(self as &dyn RootSource as *const dyn RootSource);
         let previous = CURRENT.with(|c| c.replace(self as *mut Interp));
         callback::set_call_hook(call_hook);
+        solvra_rt::scheduler::reset();
         solvra_rt::builtins::start_clock();
         let entry = self.prog.entry;
         let result = self.run_module(entry);
@@ -185,7 +179,7 @@ impl Interp {
 }
 
 /// The runtime's call hook: runs a user function in a nested loop of the current interpreter.
-fn call_hook(f: Value, args: &[Value]) -> Result<Value, RtError> {
+fn call_hook(f: Value, args: &[Value], mode: callback::CallMode) -> Result<Value, RtError> {
     let interp = CURRENT.with(|c| c.get());
     if interp.is_null() {
         return Err(RtError::new("no interpreter is running"));
@@ -193,7 +187,7 @@ fn call_hook(f: Value, args: &[Value]) -> Result<Value, RtError> {
     // SAFETY: `CURRENT` is set for the duration of `Interp::run` on this thread, and the hook is
     // only invoked from builtins called by that run loop, which do not hold a borrow of it.
     let interp = unsafe { &mut *interp };
-    interp.call_nested(f, args)
+    interp.call_nested(f, args, mode)
 }
 
 /// Formats an uncaught error as LANGUAGE.md §3.14.1 prescribes: `runtime error: MESSAGE`, then

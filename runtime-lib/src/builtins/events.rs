@@ -87,7 +87,7 @@ mod tests {
 
     /// A tier's call hook for the tests: user function `code` 1 fails, others print their
     /// argument and register a new handler for "e" (which must not run in the same trigger).
-    fn hook(f: Value, args: &[Value]) -> RtResult<Value> {
+    fn hook(f: Value, args: &[Value], _mode: callback::CallMode) -> RtResult<Value> {
         let code = match function::obj(f).callee {
             function::Callee::User(id) => function::info(id).code,
             function::Callee::Builtin(_) => unreachable!(),

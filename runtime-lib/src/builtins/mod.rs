@@ -6,7 +6,7 @@
 //! per group of §4 (`io`, `convert`, `numeric`, `collections`, `time`, `process`, `events`,
 //! `files`; JSON is `crate::json`); `implementation` maps each table name to its function once
 //! per thread, so a call is an index, not a string match. The optional host builtins of §4.10
-//! and `delay` (which needs the scheduler) raise `builtin 'NAME' is not supported`.
+//! raise `builtin 'NAME' is not supported`.
 //!
 //! Rooting contract (see heap/mod.rs): callers keep `args` rooted during a call; builtins keep
 //! every fresh value in a local or inside a heap object across their own allocations.
@@ -38,7 +38,7 @@ use table::{Builtin, BuiltinId, Visibility, BUILTINS};
 pub type BuiltinFn = fn(&[Value]) -> RtResult<Value>;
 
 /// The implementation of the builtin named `name`, or `None` if this runtime does not provide
-/// it (optional builtins, `delay`).
+/// it (the optional builtins).
 fn implementation(name: &str) -> Option<BuiltinFn> {
     Some(match name {
         "prt" => io::prt,
@@ -81,8 +81,7 @@ fn implementation(name: &str) -> Option<BuiltinFn> {
         "now" => time::now,
         "now_ms" => time::now_ms,
         "sleep" => time::sleep,
-        // "delay" creates a task that a timer completes: it belongs to the scheduler, which
-        // is not part of the runtime yet. Until then it raises "not supported".
+        "delay" => time::delay,
         "random" => time::random,
         "exit" => process::exit,
         "env_get" => process::env_get,
@@ -230,7 +229,6 @@ mod tests {
             let has = implementation(b.name).is_some();
             match b.visibility {
                 Visibility::Optional => assert!(!has, "{}", b.name),
-                _ if b.name == "delay" => assert!(!has),
                 _ => assert!(has, "{} has no implementation", b.name),
             }
         }
@@ -269,7 +267,7 @@ mod tests {
     }
 
     #[test]
-    fn optional_builtins_and_delay_are_not_supported() {
+    fn optional_builtins_are_not_supported() {
         rooted(|| {
             let x = int(1);
             assert_eq!(
@@ -283,10 +281,6 @@ mod tests {
             assert_eq!(
                 err(call(id("core_index"), &[x, x, x, x])),
                 "builtin 'core_index' is not supported"
-            );
-            assert_eq!(
-                err(call(id("delay"), &[x])),
-                "builtin 'delay' is not supported"
             );
         })
     }

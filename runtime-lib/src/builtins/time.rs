@@ -113,6 +113,15 @@ pub(super) fn sleep(args: &[Value]) -> RtResult<Value> {
     Ok(Value::NULL)
 }
 
+/// `delay(ms)`: a task the scheduler completes, with `null`, after `ms` milliseconds (§3.15).
+pub(super) fn delay(args: &[Value]) -> RtResult<Value> {
+    let ms = number("delay", args[0])?;
+    if ms.is_nan() || ms < 0.0 {
+        return Err(RtError::new("delay: ms must not be negative"));
+    }
+    crate::scheduler::delay(ms)
+}
+
 thread_local! {
     static RNG: Cell<u64> = const { Cell::new(0) };
 }

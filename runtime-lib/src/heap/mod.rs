@@ -47,7 +47,14 @@ use std::collections::BTreeMap;
 
 pub use arena::{Arena, BumpArena};
 pub use collect::collect;
-pub use stack::{set_stack_base, with_stack_base};
+pub(crate) use stack::set_base_exact as set_stack_base_exact;
+pub use stack::{base as stack_base, set_stack_base, with_stack_base};
+
+/// Tells valgrind that `[addr, addr + len)` is defined: the conservative scan reads slack
+/// words on purpose.
+pub(crate) fn mark_defined(addr: usize, len: usize) {
+    valgrind::make_defined(addr as *const u8, len);
+}
 pub use stats::GcStats;
 
 /// What kind of object follows a header.

@@ -6,8 +6,9 @@
 //! per architecture, selected here and nowhere else.
 //!
 //! Only the thread that owns the heap is scanned: each thread has its own heap, and a value
-//! must not be handed to another thread. Task stacks (when tasks get their own native stacks)
-//! must be registered with the collector the same way.
+//! must not be handed to another thread. The base is that of the running task's stack; the
+//! scheduler moves it at every switch and scans the stacks of tasks that are not running
+//! (`scheduler::scan_inactive_stacks`).
 
 use std::cell::Cell;
 
@@ -26,6 +27,16 @@ pub fn set_stack_base(base: *const u8) {
             b.set(base);
         }
     });
+}
+
+/// The recorded base of the running context's stack (0 if none).
+pub fn base() -> usize {
+    STACK_BASE.with(|b| b.get())
+}
+
+/// Sets the base exactly: the scheduler, when another task's stack becomes the running one.
+pub(crate) fn set_base_exact(base: usize) {
+    STACK_BASE.with(|b| b.set(base));
 }
 
 /// Runs `f` with this thread's stack base set in a frame above it, so every value `f` (and what
@@ -54,6 +65,7 @@ pub(super) fn scan(found: &mut dyn FnMut(usize)) {
     for &r in &regs {
         found(r);
     }
+    crate::scheduler::scan_inactive_stacks(found);
     let base = STACK_BASE.with(|b| b.get());
     if base == 0 {
         return;

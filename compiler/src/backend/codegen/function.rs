@@ -366,7 +366,10 @@ impl<'a, 'ctx> FnEmitter<'a, 'ctx> {
             SetLocal(s, v) => cx.copy(self.slots[*s as usize], self.v(*v)?)?,
             ArgGiven(p) => {
                 let argc = self.param(2).into_int_value();
-                let given = cx.builder.build_int_compare(IntPredicate::ULT, usize_(*p as u64), argc, "given").map_err(llvm)?;
+                let given = cx
+                    .builder
+                    .build_int_compare(IntPredicate::ULT, usize_(*p as u64), argc, "given")
+                    .map_err(llvm)?;
                 self.bools.insert(result.expect("bool result"), given);
             }
             Binary(op, a, b) => {
@@ -386,147 +389,397 @@ impl<'a, 'ctx> FnEmitter<'a, 'ctx> {
                 let out = self.out(result)?;
                 self.call_checked(name, &[out.into(), self.v(*a)?.into(), self.v(*b)?.into()])?;
             }
-            Neg(v) => self.call_checked("solvra_neg", &[self.out(result)?.into(), self.v(*v)?.into()])?,
+            Neg(v) => self.call_checked(
+                "solvra_neg",
+                &[self.out(result)?.into(), self.v(*v)?.into()],
+            )?,
             Not(v) => {
-                cx.call("solvra_not", &[self.out(result)?.into(), self.v(*v)?.into()])?;
+                cx.call(
+                    "solvra_not",
+                    &[self.out(result)?.into(), self.v(*v)?.into()],
+                )?;
             }
             ToBool(v) => {
-                cx.call("solvra_to_bool", &[self.out(result)?.into(), self.v(*v)?.into()])?;
+                cx.call(
+                    "solvra_to_bool",
+                    &[self.out(result)?.into(), self.v(*v)?.into()],
+                )?;
             }
             Truthy(v) => {
-                let t = cx.call("solvra_truthy", &[self.v(*v)?.into()])?.expect("i32");
-                let b = cx.builder.build_int_compare(IntPredicate::NE, t, u32_(0), "truthy").map_err(llvm)?;
+                let t = cx
+                    .call("solvra_truthy", &[self.v(*v)?.into()])?
+                    .expect("i32");
+                let b = cx
+                    .builder
+                    .build_int_compare(IntPredicate::NE, t, u32_(0), "truthy")
+                    .map_err(llvm)?;
                 self.bools.insert(result.expect("bool result"), b);
             }
             LoadGlobal { module, index } => {
                 let g = cx.global(*module, *index)?;
-                self.check_init(g, &self.program.modules[*module as usize].globals[*index as usize])?;
+                self.check_init(
+                    g,
+                    &self.program.modules[*module as usize].globals[*index as usize],
+                )?;
                 cx.copy(self.out(result)?, g)?;
             }
-            StoreGlobal { module, index, value } => {
+            StoreGlobal {
+                module,
+                index,
+                value,
+            } => {
                 let g = cx.global(*module, *index)?;
-                self.check_init(g, &self.program.modules[*module as usize].globals[*index as usize])?;
+                self.check_init(
+                    g,
+                    &self.program.modules[*module as usize].globals[*index as usize],
+                )?;
                 cx.copy(g, self.v(*value)?)?;
             }
-            InitGlobal { module, index, value } => cx.copy(cx.global(*module, *index)?, self.v(*value)?)?,
-            NewCell(v) => self.call_checked("solvra_cell_new", &[self.out(result)?.into(), self.v(*v)?.into()])?,
-            NewUninitCell => self.call_checked("solvra_new_uninit_cell", &[self.out(result)?.into()])?,
+            InitGlobal {
+                module,
+                index,
+                value,
+            } => cx.copy(cx.global(*module, *index)?, self.v(*value)?)?,
+            NewCell(v) => self.call_checked(
+                "solvra_cell_new",
+                &[self.out(result)?.into(), self.v(*v)?.into()],
+            )?,
+            NewUninitCell => {
+                self.call_checked("solvra_new_uninit_cell", &[self.out(result)?.into()])?
+            }
             LoadCell { cell, name } => {
                 let (p, n) = self.key(*name)?;
-                self.call_checked("solvra_cell_load", &[self.out(result)?.into(), self.v(*cell)?.into(), p.into(), n.into()])?;
+                self.call_checked(
+                    "solvra_cell_load",
+                    &[
+                        self.out(result)?.into(),
+                        self.v(*cell)?.into(),
+                        p.into(),
+                        n.into(),
+                    ],
+                )?;
             }
             StoreCell { cell, name, value } => {
                 let (p, n) = self.key(*name)?;
-                self.call_checked("solvra_cell_store", &[self.v(*cell)?.into(), self.v(*value)?.into(), p.into(), n.into()])?;
+                self.call_checked(
+                    "solvra_cell_store",
+                    &[
+                        self.v(*cell)?.into(),
+                        self.v(*value)?.into(),
+                        p.into(),
+                        n.into(),
+                    ],
+                )?;
             }
             InitCell { cell, value } => {
-                cx.call("solvra_cell_set", &[self.v(*cell)?.into(), self.v(*value)?.into()])?;
+                cx.call(
+                    "solvra_cell_set",
+                    &[self.v(*cell)?.into(), self.v(*value)?.into()],
+                )?;
             }
             Upval(n) => {
                 let env = self.param(0).into_pointer_value();
-                cx.call("solvra_upval", &[self.out(result)?.into(), env.into(), u32_(*n as u64).into()])?;
+                cx.call(
+                    "solvra_upval",
+                    &[self.out(result)?.into(), env.into(), u32_(*n as u64).into()],
+                )?;
             }
-            Builtin(id) => self.call_checked("solvra_builtin", &[self.out(result)?.into(), u32_(*id as u64).into()])?,
+            Builtin(id) => self.call_checked(
+                "solvra_builtin",
+                &[self.out(result)?.into(), u32_(*id as u64).into()],
+            )?,
             Share(v) => {
                 cx.call("solvra_share", &[self.v(*v)?.into()])?;
                 cx.copy(self.out(result)?, self.v(*v)?)?;
             }
             CheckNotArray { value, name } => {
                 let (p, n) = self.key(*name)?;
-                self.call_checked("solvra_check_not_array", &[self.v(*value)?.into(), p.into(), n.into()])?;
+                self.call_checked(
+                    "solvra_check_not_array",
+                    &[self.v(*value)?.into(), p.into(), n.into()],
+                )?;
                 cx.copy(self.out(result)?, self.v(*value)?)?;
             }
             NewArray(items) => {
                 let arr = self.array_of(items)?;
-                self.call_checked("solvra_array_new", &[self.out(result)?.into(), arr.into(), usize_(items.len() as u64).into()])?;
+                self.call_checked(
+                    "solvra_array_new",
+                    &[
+                        self.out(result)?.into(),
+                        arr.into(),
+                        usize_(items.len() as u64).into(),
+                    ],
+                )?;
             }
             NewObject => self.call_checked("solvra_object_new", &[self.out(result)?.into()])?,
             InitField { object, key, value } => {
                 let (p, n) = self.key(*key)?;
-                self.call_checked("solvra_member_set", &[self.v(*object)?.into(), p.into(), n.into(), self.v(*value)?.into()])?;
+                self.call_checked(
+                    "solvra_member_set",
+                    &[
+                        self.v(*object)?.into(),
+                        p.into(),
+                        n.into(),
+                        self.v(*value)?.into(),
+                    ],
+                )?;
             }
             MemberSet { object, key, value } => {
                 let (p, n) = self.key(*key)?;
-                self.call_checked("solvra_member_set", &[self.v(*object)?.into(), p.into(), n.into(), self.v(*value)?.into()])?;
+                self.call_checked(
+                    "solvra_member_set",
+                    &[
+                        self.v(*object)?.into(),
+                        p.into(),
+                        n.into(),
+                        self.v(*value)?.into(),
+                    ],
+                )?;
                 cx.copy(self.out(result)?, self.v(*object)?)?;
             }
             MemberGet { object, key } => {
                 let (p, n) = self.key(*key)?;
-                self.call_checked("solvra_member_get", &[self.out(result)?.into(), self.v(*object)?.into(), p.into(), n.into()])?;
+                self.call_checked(
+                    "solvra_member_get",
+                    &[
+                        self.out(result)?.into(),
+                        self.v(*object)?.into(),
+                        p.into(),
+                        n.into(),
+                    ],
+                )?;
             }
-            IndexGet { container, index } => self.call_checked("solvra_index_get", &[self.out(result)?.into(), self.v(*container)?.into(), self.v(*index)?.into()])?,
-            IndexSet { container, index, value } => {
+            IndexGet { container, index } => self.call_checked(
+                "solvra_index_get",
+                &[
+                    self.out(result)?.into(),
+                    self.v(*container)?.into(),
+                    self.v(*index)?.into(),
+                ],
+            )?,
+            IndexSet {
+                container,
+                index,
+                value,
+            } => {
                 // The runtime updates a place in memory: the result starts as the container.
                 let out = self.out(result)?;
                 cx.call("solvra_share", &[self.v(*value)?.into()])?;
                 cx.copy(out, self.v(*container)?)?;
-                self.call_checked("solvra_index_set", &[out.into(), self.v(*index)?.into(), self.v(*value)?.into()])?;
+                self.call_checked(
+                    "solvra_index_set",
+                    &[out.into(), self.v(*index)?.into(), self.v(*value)?.into()],
+                )?;
             }
-            Slice { target, start, end, step } => self.call_checked(
+            Slice {
+                target,
+                start,
+                end,
+                step,
+            } => self.call_checked(
                 "solvra_slice",
-                &[self.out(result)?.into(), self.v(*target)?.into(), self.v(*start)?.into(), self.v(*end)?.into(), self.v(*step)?.into()],
+                &[
+                    self.out(result)?.into(),
+                    self.v(*target)?.into(),
+                    self.v(*start)?.into(),
+                    self.v(*end)?.into(),
+                    self.v(*step)?.into(),
+                ],
             )?,
-            Append { array, value } => self.call_checked("solvra_append", &[self.out(result)?.into(), self.v(*array)?.into(), self.v(*value)?.into()])?,
+            Append { array, value } => self.call_checked(
+                "solvra_append",
+                &[
+                    self.out(result)?.into(),
+                    self.v(*array)?.into(),
+                    self.v(*value)?.into(),
+                ],
+            )?,
             Call { callee, args } => {
                 let arr = self.array_of(args)?;
-                self.call_checked("solvra_call_value", &[self.out(result)?.into(), self.v(*callee)?.into(), arr.into(), usize_(args.len() as u64).into()])?;
+                self.call_checked(
+                    "solvra_call_value",
+                    &[
+                        self.out(result)?.into(),
+                        self.v(*callee)?.into(),
+                        arr.into(),
+                        usize_(args.len() as u64).into(),
+                    ],
+                )?;
             }
             GetMethod { receiver, key } => {
                 let (p, n) = self.key(*key)?;
-                self.call_checked("solvra_get_method", &[self.out(result)?.into(), self.v(*receiver)?.into(), p.into(), n.into()])?;
+                self.call_checked(
+                    "solvra_get_method",
+                    &[
+                        self.out(result)?.into(),
+                        self.v(*receiver)?.into(),
+                        p.into(),
+                        n.into(),
+                    ],
+                )?;
             }
-            CallMethod { callee, receiver, args } => {
+            CallMethod {
+                callee,
+                receiver,
+                args,
+            } => {
                 let arr = self.array_of(args)?;
                 self.call_checked(
                     "solvra_call_method",
-                    &[self.out(result)?.into(), self.v(*callee)?.into(), self.v(*receiver)?.into(), arr.into(), usize_(args.len() as u64).into()],
+                    &[
+                        self.out(result)?.into(),
+                        self.v(*callee)?.into(),
+                        self.v(*receiver)?.into(),
+                        arr.into(),
+                        usize_(args.len() as u64).into(),
+                    ],
                 )?;
             }
-            AsyncCall { .. } | AsyncMethod { .. } | Await(_) => {
-                return Err(CodegenError(
-                    "async and await are not supported by the native backend yet (they need the task scheduler); run the program with `solvrac run`".into(),
-                ))
+            AsyncCall { callee, args } => {
+                let arr = self.array_of(args)?;
+                self.call_checked(
+                    "solvra_spawn",
+                    &[
+                        self.out(result)?.into(),
+                        self.v(*callee)?.into(),
+                        arr.into(),
+                        usize_(args.len() as u64).into(),
+                    ],
+                )?;
             }
-            AwaitIfTask(v) => cx.copy(self.out(result)?, self.v(*v)?)?,
+            AsyncMethod {
+                callee,
+                receiver,
+                args,
+            } => {
+                let arr = self.array_of(args)?;
+                self.call_checked(
+                    "solvra_spawn_method",
+                    &[
+                        self.out(result)?.into(),
+                        self.v(*callee)?.into(),
+                        self.v(*receiver)?.into(),
+                        arr.into(),
+                        usize_(args.len() as u64).into(),
+                    ],
+                )?;
+            }
+            Await(v) => self.call_checked(
+                "solvra_await",
+                &[self.out(result)?.into(), self.v(*v)?.into()],
+            )?,
+            AwaitIfTask(v) => self.call_checked(
+                "solvra_await_if_task",
+                &[self.out(result)?.into(), self.v(*v)?.into()],
+            )?,
             Closure { function, captures } => {
                 let arr = self.array_of(captures)?;
                 let id = cx.fn_id(*function)?;
-                self.call_checked("solvra_closure", &[self.out(result)?.into(), id.into(), arr.into(), usize_(captures.len() as u64).into()])?;
+                self.call_checked(
+                    "solvra_closure",
+                    &[
+                        self.out(result)?.into(),
+                        id.into(),
+                        arr.into(),
+                        usize_(captures.len() as u64).into(),
+                    ],
+                )?;
             }
-            IterPrep(v) => self.call_checked("solvra_iter_prep", &[self.out(result)?.into(), self.v(*v)?.into()])?,
+            IterPrep(v) => self.call_checked(
+                "solvra_iter_prep",
+                &[self.out(result)?.into(), self.v(*v)?.into()],
+            )?,
             IterHasNext { items, index } => {
-                let t = cx.call("solvra_iter_has_next", &[self.v(*items)?.into(), self.v(*index)?.into()])?.expect("i32");
-                let b = cx.builder.build_int_compare(IntPredicate::NE, t, u32_(0), "has_next").map_err(llvm)?;
+                let t = cx
+                    .call(
+                        "solvra_iter_has_next",
+                        &[self.v(*items)?.into(), self.v(*index)?.into()],
+                    )?
+                    .expect("i32");
+                let b = cx
+                    .builder
+                    .build_int_compare(IntPredicate::NE, t, u32_(0), "has_next")
+                    .map_err(llvm)?;
                 self.bools.insert(result.expect("bool result"), b);
             }
             IterGet { items, index } => {
-                cx.call("solvra_iter_get", &[self.out(result)?.into(), self.v(*items)?.into(), self.v(*index)?.into()])?;
+                cx.call(
+                    "solvra_iter_get",
+                    &[
+                        self.out(result)?.into(),
+                        self.v(*items)?.into(),
+                        self.v(*index)?.into(),
+                    ],
+                )?;
             }
             IsArrayLen { value, len } => {
-                cx.call("solvra_is_array_len", &[self.out(result)?.into(), self.v(*value)?.into(), u32_(*len as u64).into()])?;
+                cx.call(
+                    "solvra_is_array_len",
+                    &[
+                        self.out(result)?.into(),
+                        self.v(*value)?.into(),
+                        u32_(*len as u64).into(),
+                    ],
+                )?;
             }
             IsObject(v) => {
-                cx.call("solvra_is_object", &[self.out(result)?.into(), self.v(*v)?.into()])?;
+                cx.call(
+                    "solvra_is_object",
+                    &[self.out(result)?.into(), self.v(*v)?.into()],
+                )?;
             }
             HasField { value, key } => {
                 let (p, n) = self.key(*key)?;
-                cx.call("solvra_has_field", &[self.out(result)?.into(), self.v(*value)?.into(), p.into(), n.into()])?;
+                cx.call(
+                    "solvra_has_field",
+                    &[
+                        self.out(result)?.into(),
+                        self.v(*value)?.into(),
+                        p.into(),
+                        n.into(),
+                    ],
+                )?;
             }
             Import(m) => {
                 cx.store_const(self.out(result)?, crate::backend::ir::Const::Null)?;
                 let init = self.program.modules[*m as usize].init;
                 let done = cx.module_done(*m)?;
-                let flag = cx.builder.build_load(cx.context.i8_type(), done, "done").map_err(llvm)?.into_int_value();
-                let first = cx.builder.build_int_compare(IntPredicate::EQ, flag, cx.context.i8_type().const_zero(), "first").map_err(llvm)?;
+                let flag = cx
+                    .builder
+                    .build_load(cx.context.i8_type(), done, "done")
+                    .map_err(llvm)?
+                    .into_int_value();
+                let first = cx
+                    .builder
+                    .build_int_compare(
+                        IntPredicate::EQ,
+                        flag,
+                        cx.context.i8_type().const_zero(),
+                        "first",
+                    )
+                    .map_err(llvm)?;
                 let run = cx.context.append_basic_block(self.llfn, "import");
                 let after = cx.context.append_basic_block(self.llfn, "imported");
-                cx.builder.build_conditional_branch(first, run, after).map_err(llvm)?;
+                cx.builder
+                    .build_conditional_branch(first, run, after)
+                    .map_err(llvm)?;
                 cx.builder.position_at_end(run);
-                cx.builder.build_store(done, cx.context.i8_type().const_int(1, false)).map_err(llvm)?;
+                cx.builder
+                    .build_store(done, cx.context.i8_type().const_int(1, false))
+                    .map_err(llvm)?;
                 let null = cx.ptr_ty.const_null();
                 let st = cx
                     .builder
-                    .build_call(cx.functions[init as usize], &[null.into(), null.into(), usize_(0).into(), self.out(result)?.into()], "init")
+                    .build_call(
+                        cx.functions[init as usize],
+                        &[
+                            null.into(),
+                            null.into(),
+                            usize_(0).into(),
+                            self.out(result)?.into(),
+                        ],
+                        "init",
+                    )
                     .map_err(llvm)?
                     .try_as_basic_value()
                     .basic()
@@ -542,7 +795,10 @@ impl<'a, 'ctx> FnEmitter<'a, 'ctx> {
                 for (name, slot) in &self.program.modules[*m as usize].exports {
                     let (p, n) = cx.text(name)?;
                     let g = cx.global(*m, *slot)?;
-                    self.call_checked("solvra_namespace_add", &[out.into(), p.into(), usize_(n).into(), g.into()])?;
+                    self.call_checked(
+                        "solvra_namespace_add",
+                        &[out.into(), p.into(), usize_(n).into(), g.into()],
+                    )?;
                 }
             }
             ModuleExport { module, export } => {
@@ -556,14 +812,22 @@ impl<'a, 'ctx> FnEmitter<'a, 'ctx> {
                 let entry = &self.program.modules[self.program.entry as usize];
                 if let Some((slot, _)) = entry.main {
                     let started = cx.call("solvra_main_started", &[])?.expect("i32");
-                    let not_yet = cx.builder.build_int_compare(IntPredicate::EQ, started, u32_(0), "not_started").map_err(llvm)?;
+                    let not_yet = cx
+                        .builder
+                        .build_int_compare(IntPredicate::EQ, started, u32_(0), "not_started")
+                        .map_err(llvm)?;
                     let run = cx.context.append_basic_block(self.llfn, "main");
                     let after = cx.context.append_basic_block(self.llfn, "main.done");
-                    cx.builder.build_conditional_branch(not_yet, run, after).map_err(llvm)?;
+                    cx.builder
+                        .build_conditional_branch(not_yet, run, after)
+                        .map_err(llvm)?;
                     cx.builder.position_at_end(run);
                     let g = cx.global(self.program.entry, slot)?;
                     let none = cx.ptr_ty.const_null();
-                    self.call_checked("solvra_call_value", &[out.into(), g.into(), none.into(), usize_(0).into()])?;
+                    self.call_checked(
+                        "solvra_call_value",
+                        &[out.into(), g.into(), none.into(), usize_(0).into()],
+                    )?;
                     cx.builder.build_unconditional_branch(after).map_err(llvm)?;
                     cx.builder.position_at_end(after);
                 }

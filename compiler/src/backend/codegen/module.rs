@@ -209,13 +209,6 @@ impl<'ctx> Ctx<'ctx> {
     }
 }
 
-/// The error for language features that need the task scheduler, which native code lacks yet.
-fn unsupported(what: &str) -> CodegenError {
-    CodegenError(format!(
-        "{what}: async and await are not supported by the native backend yet (they need the task scheduler); run the program with `solvrac run`"
-    ))
-}
-
 /// Builds the whole LLVM module of a program.
 pub(super) fn emit_module<'ctx>(
     context: &'ctx Context,
@@ -292,15 +285,8 @@ pub(super) fn emit_module<'ctx>(
         texts: RefCell::new(HashMap::new()),
         program,
     };
-    if let Some(f) = program.functions.iter().find(|f| f.is_async) {
-        return Err(unsupported(&format!("`async fn {}`", f.display_name())));
-    }
-    let delay = solvra_rt::builtins::table::lookup("delay").map(|id| id.0);
     for i in 0..program.functions.len() as u32 {
         let func = lower_function(program, i).map_err(|e| CodegenError(e.0))?;
-        if func.insts.iter().any(|inst| matches!(inst.kind, crate::backend::ir::InstKind::Builtin(id) if Some(id) == delay)) {
-            return Err(unsupported("`delay`"));
-        }
         verify_function(&func).map_err(|e| CodegenError(format!("internal error: {e}")))?;
         FnEmitter::emit(&cx, program, i, &func)?;
     }
