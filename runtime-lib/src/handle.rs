@@ -1,23 +1,41 @@
-//! Handle values (§3.1 `handle`): opaque host resources, today an open file from `open_file`
-//! (§4.9).
+//! Handle values (§3.1 `handle`): opaque host resources — open files (`open_file`, §4.9) and
+//! the descriptors, processes and sockets of the system modules (`syscalls/`).
 //!
 //! A handle carries a per-thread serial number, shown by the display format as `<handle N>`
-//! (§3.16), and the open `std::fs::File`. `close_file` drops the file and leaves the handle in
-//! place as "closed", so using it afterwards is a clean runtime error; a handle the program
-//! forgets is closed when the collector frees it (the payload's drop closes the descriptor).
-//! Handles hold no values, so the collector has no children to trace.
+//! (§3.16), and its resource. Closing drops the resource and leaves the handle in place as
+//! "closed", so using it afterwards is a clean runtime error; a handle the program forgets is
+//! closed when the collector frees it (the resource's drop closes the descriptor). Handles hold
+//! no values, so the collector has no children to trace.
 
-use crate::error::RtResult;
+use crate::error::{RtError, RtResult};
 use crate::heap::{self, GcHeader, HeapObject, ObjKind};
 use crate::value::{Tag, Value};
+use std::any::Any;
 use std::cell::Cell;
 use std::fs::File;
+
+/// What a handle holds. Each kind is a Rust type; code that uses a handle asks for its type
+/// with `resource::<T>`, so a socket passed where a file is expected is a clean error.
+pub trait Resource: Any {
+    /// The kind's name in error messages (`file`, `socket`, …).
+    fn kind(&self) -> &'static str;
+    fn as_any(&mut self) -> &mut dyn Any;
+}
+
+impl Resource for File {
+    fn kind(&self) -> &'static str {
+        "file"
+    }
+    fn as_any(&mut self) -> &mut dyn Any {
+        self
+    }
+}
 
 pub struct HandleObj {
     /// The number shown as `<handle N>`; unique per thread, counting from 1.
     pub id: u64,
     /// `None` once closed.
-    pub file: Option<File>,
+    pub resource: Option<Box<dyn Resource>>,
 }
 
 impl HeapObject for HandleObj {
@@ -28,8 +46,8 @@ thread_local! {
     static NEXT_ID: Cell<u64> = const { Cell::new(1) };
 }
 
-/// Allocates a handle for an open file.
-pub fn new_file(file: File) -> RtResult<Value> {
+/// Allocates a handle for a resource.
+pub fn new(resource: Box<dyn Resource>) -> RtResult<Value> {
     let id = NEXT_ID.with(|n| {
         let id = n.get();
         n.set(id + 1);
@@ -37,9 +55,14 @@ pub fn new_file(file: File) -> RtResult<Value> {
     });
     let ptr = heap::alloc(HandleObj {
         id,
-        file: Some(file),
+        resource: Some(resource),
     })?;
     Ok(Value::heap(Tag::Handle, ptr as *mut GcHeader))
+}
+
+/// Allocates a handle for an open file.
+pub fn new_file(file: File) -> RtResult<Value> {
+    new(Box::new(file))
 }
 
 /// The payload of a handle value.
@@ -52,4 +75,32 @@ pub fn obj<'a>(v: Value) -> &'a mut HandleObj {
 /// The number shown as `<handle N>`.
 pub fn id(v: Value) -> u64 {
     obj(v).id
+}
+
+/// The open resource of type `T` behind argument `v` of builtin `name`; a runtime error if `v`
+/// is not a handle, is closed, or holds another kind of resource.
+pub fn resource<'a, T: Resource>(name: &str, what: &str, v: Value) -> RtResult<&'a mut T> {
+    if v.tag != Tag::Handle {
+        return Err(RtError::new(format!(
+            "{name}: expects {what}, got {}",
+            v.type_name()
+        )));
+    }
+    let id = id(v);
+    match obj(v).resource.as_mut() {
+        None => Err(RtError::new(format!("{name}: <handle {id}> is closed"))),
+        Some(r) => {
+            let kind = r.kind();
+            r.as_any().downcast_mut::<T>().ok_or_else(|| {
+                RtError::new(format!(
+                    "{name}: expects {what}, got <handle {id}> ({kind})"
+                ))
+            })
+        }
+    }
+}
+
+/// Closes a handle: drops its resource. `false` if it was already closed.
+pub fn close(v: Value) -> bool {
+    obj(v).resource.take().is_some()
 }

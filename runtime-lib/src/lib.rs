@@ -27,6 +27,7 @@ pub mod ops;
 pub mod scheduler;
 pub mod stdout;
 pub mod string;
+mod syscalls;
 pub mod task;
 #[cfg(test)]
 mod testutil;

@@ -20,13 +20,7 @@ fn io_error(name: &str, what: &str, e: std::io::Error) -> RtError {
 
 /// The open file of a handle argument.
 fn open_handle(name: &str, v: Value) -> RtResult<&'static mut File> {
-    match handle::obj(v).file.as_mut() {
-        Some(f) => Ok(f),
-        None => Err(RtError::new(format!(
-            "{name}: <handle {}> is closed",
-            handle::id(v)
-        ))),
-    }
+    handle::resource::<File>(name, "a file handle", v)
 }
 
 pub(super) fn read_file(args: &[Value]) -> RtResult<Value> {
@@ -111,15 +105,13 @@ pub(super) fn close_file(args: &[Value]) -> RtResult<Value> {
     if h.tag != Tag::Handle {
         return Err(type_error("close_file", "a handle", h));
     }
-    match handle::obj(h).file.take() {
-        Some(file) => {
-            drop(file);
-            Ok(Value::NULL)
-        }
-        None => Err(RtError::new(format!(
+    if handle::close(h) {
+        Ok(Value::NULL)
+    } else {
+        Err(RtError::new(format!(
             "close_file: <handle {}> is already closed",
             handle::id(h)
-        ))),
+        )))
     }
 }
 

@@ -98,7 +98,7 @@ fn implementation(name: &str) -> Option<BuiltinFn> {
         "fs_ls" => files::fs_ls,
         "path_join" => files::path_join,
         "path_home_dir" => files::path_home_dir,
-        _ => return None,
+        _ => return crate::syscalls::implementation(name),
     })
 }
 

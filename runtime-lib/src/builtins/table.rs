@@ -159,6 +159,10 @@ pub const BUILTINS: &[Builtin] = &[
     internal("__svs_ceil", 1, 1),
     internal("__svs_trunc", 1, 1),
     internal("__svs_round", 1, 1),
+    // system modules (runtime syscalls/system, stdlib sys.svs, fs.svs, process.svs)
+    // end of system modules
+    // network module (runtime syscalls/net, stdlib net.svs)
+    // end of network module
 ];
 
 /// Alias families of §4.11: each prefix combined with each builtin name (`std::math::sqrt`), or a

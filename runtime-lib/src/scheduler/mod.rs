@@ -21,8 +21,11 @@
 //! Scheduler state is per thread, like the heap. No `&mut` to it is held across a switch.
 
 mod context;
+mod event_loop;
 #[cfg(test)]
 mod tests;
+
+pub use event_loop::{Interest, IoOp, IoStep};
 
 use crate::error::{RtError, RtResult};
 use crate::heap::{self, RootSource};
@@ -30,10 +33,34 @@ use crate::task::{self, TaskState};
 use crate::value::{Tag, Value};
 use crate::{aot, callback, stdout};
 use context::Stack;
+use event_loop::EventLoop;
 use std::cell::Cell;
 use std::cmp::Ordering;
 use std::collections::{BinaryHeap, HashMap, VecDeque};
+use std::hash::{BuildHasherDefault, Hasher};
+use std::os::unix::io::RawFd;
 use std::time::{Duration, Instant};
+
+/// Hashing for maps keyed by task addresses: the address bits are already unique, so one
+/// multiplication spreads them (SipHash would cost more than the rest of a switch).
+#[derive(Default)]
+struct AddrHasher(u64);
+
+impl Hasher for AddrHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ b as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+    fn write_u64(&mut self, x: u64) {
+        self.0 = (x >> 3).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
+
+type TaskMap<V> = HashMap<u64, V, BuildHasherDefault<AddrHasher>>;
 
 /// Address space reserved for the run stack (committed only as touched): room for deep
 /// recursion inside a task, as on the main thread.
@@ -87,14 +114,14 @@ struct Sched {
     timers: BinaryHeap<Timer>,
     timer_seq: u64,
     /// What each waiting task awaits, for cycle detection.
-    waiting_on: HashMap<u64, Value>,
+    waiting_on: TaskMap<Value>,
     main: Value,
     current: Value,
     /// The main task's context while another task runs, and its stack's base.
     main_sp: usize,
     main_base: usize,
     /// Tasks that have started and are not running, by task.
-    saved: HashMap<u64, (Value, Box<Saved>)>,
+    saved: TaskMap<(Value, Box<Saved>)>,
     run_stack: Option<Stack>,
     /// The task whose frames are on the run stack.
     owner: Option<Value>,
@@ -103,7 +130,9 @@ struct Sched {
     /// The task the switcher is to continue.
     request: Value,
     /// Tasks woken by a timer, and that timer's deadline.
-    woken_at: HashMap<u64, Instant>,
+    woken_at: TaskMap<Instant>,
+    /// Tasks waiting for file descriptors.
+    io: EventLoop,
     /// The deadline the running task was woken for: its `delay`s count from it rather than
     /// from the clock, so a late wake-up does not reorder timers (one output per program).
     base: Option<Instant>,
@@ -130,6 +159,7 @@ impl RootSource for Roots {
         s.ready.iter().for_each(|v| visit(*v));
         s.timers.iter().for_each(|t| visit(t.task));
         s.waiting_on.values().for_each(|v| visit(*v));
+        s.io.trace(visit);
         s.saved.values().for_each(|(t, _)| visit(*t));
         visit(s.main);
         visit(s.current);
@@ -151,18 +181,19 @@ fn sched() -> RtResult<&'static mut Sched> {
         ready: VecDeque::new(),
         timers: BinaryHeap::new(),
         timer_seq: 0,
-        waiting_on: HashMap::new(),
+        waiting_on: TaskMap::default(),
         main: Value::NULL,
         current: Value::NULL,
         main_sp: 0,
         main_base: heap::stack_base(),
-        saved: HashMap::new(),
+        saved: TaskMap::default(),
         run_stack: None,
         owner: None,
         switcher: None,
         switcher_sp: 0,
         request: Value::NULL,
-        woken_at: HashMap::new(),
+        woken_at: TaskMap::default(),
+        io: EventLoop::default(),
         base: None,
         deadlock: None,
         live: 0,
@@ -198,6 +229,7 @@ pub fn reset() {
     s.saved.clear();
     s.owner = None;
     s.woken_at.clear();
+    s.io = EventLoop::default();
     s.base = None;
     s.deadlock = None;
     s.live = 0;
@@ -251,6 +283,30 @@ pub fn delay(ms: f64) -> RtResult<Value> {
         task: t,
     });
     Ok(t)
+}
+
+/// An I/O task (§3.15): done when `op`, run each time `fd` is ready for `interest`, finishes.
+/// `op` must not hold values (see `event_loop`).
+pub fn io_task(fd: RawFd, interest: Interest, op: IoOp) -> RtResult<Value> {
+    let s = sched()?;
+    count_new_task(s)?;
+    let t = task::new_started()?;
+    if let Err(e) = s.io.add(fd, interest, t, op) {
+        s.live -= 1;
+        return Err(e);
+    }
+    Ok(t)
+}
+
+/// Before closing `fd`: the tasks waiting on it fail with `error` (e.g. `recv: socket closed`).
+pub fn io_close(fd: RawFd, error: &str) {
+    let s = match sched() {
+        Ok(s) => s,
+        Err(_) => return,
+    };
+    for t in s.io.remove_fd(fd) {
+        complete(s, t, Err(RtError::new(error)));
+    }
 }
 
 /// `await t` (§3.15): the task's outcome, suspending the running task until it is done.
@@ -315,20 +371,39 @@ fn fire_timers(s: &mut Sched, now: Instant) {
     }
 }
 
-/// The next task to run: due timers first, then the oldest ready task; waits for the earliest
-/// timer when nothing is ready. `None` when nothing can ever become ready.
+/// The next task to run: due timers first, then I/O tasks whose descriptors are ready (C7),
+/// then the oldest ready task. When nothing is ready it waits, without spinning, for the
+/// earliest timer or I/O event. `None` when nothing can ever become ready.
 fn pick_next(s: &mut Sched) -> Option<Value> {
     loop {
         fire_timers(s, Instant::now());
+        if !s.io.is_idle() {
+            poll_io(s, 0);
+        }
         if let Some(t) = s.ready.pop_front() {
             return Some(t);
         }
-        let next = s.timers.peek()?.deadline;
-        let now = Instant::now();
-        if next > now {
-            stdout::flush();
-            std::thread::sleep(next - now);
+        let wait = match s.timers.peek() {
+            Some(timer) => Some(timer.deadline.saturating_duration_since(Instant::now())),
+            None if s.io.is_idle() => return None,
+            None => None,
+        };
+        stdout::flush();
+        if s.io.is_idle() {
+            std::thread::sleep(wait.unwrap_or_default());
+        } else {
+            // Round up: waking before the deadline would only poll again.
+            let ms = wait.map_or(-1, |w| {
+                ((w.as_nanos() + 999_999) / 1_000_000).min(i32::MAX as u128) as i32
+            });
+            poll_io(s, ms);
         }
+    }
+}
+
+fn poll_io(s: &mut Sched, timeout_ms: i32) {
+    for (t, outcome) in s.io.poll(timeout_ms) {
+        complete(s, t, outcome);
     }
 }
 

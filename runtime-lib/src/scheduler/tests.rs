@@ -203,3 +203,96 @@ fn sleeping_tasks_cost_little_memory() {
         }
     })
 }
+
+/// A pipe with non-blocking ends: (read, write).
+fn pipe() -> (RawFd, RawFd) {
+    let mut fds = [0; 2];
+    // SAFETY: plain system call into a two-element array.
+    assert_eq!(
+        unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_NONBLOCK | libc::O_CLOEXEC) },
+        0
+    );
+    (fds[0], fds[1])
+}
+
+/// An I/O task reading what is in the pipe (at least one byte) as a string.
+fn read_task(fd: RawFd) -> Value {
+    io_task(
+        fd,
+        Interest::Read,
+        Box::new(move || {
+            let mut buf = [0u8; 64];
+            // SAFETY: reading into a local buffer.
+            let n = unsafe { libc::read(fd, buf.as_mut_ptr().cast(), buf.len()) };
+            if n < 0 {
+                return IoStep::Again;
+            }
+            IoStep::Done(string::new(&String::from_utf8_lossy(&buf[..n as usize])))
+        }),
+    )
+    .unwrap()
+}
+
+fn write_all(fd: RawFd, text: &str) {
+    // SAFETY: writing from a string's bytes.
+    let n = unsafe { libc::write(fd, text.as_ptr().cast(), text.len()) };
+    assert_eq!(n, text.len() as isize);
+}
+
+#[test]
+fn io_tasks_complete_when_their_descriptor_is_ready() {
+    rooted(|| {
+        setup();
+        let (r, w) = pipe();
+        let t = read_task(r);
+        // Nothing written yet: a timer runs first, then the write makes the reader ready.
+        let sleeper = user_fn(3);
+        let s2 = spawn(sleeper, vec![int(5)]).unwrap();
+        stdout::start_capture();
+        await_task(s2).unwrap();
+        write_all(w, "ping");
+        assert_eq!(r_(await_task(t)), "ping");
+        assert_eq!(stdout::take_capture(), "5;");
+        // Data already there: the task is done at the next scheduling point.
+        write_all(w, "pong");
+        let t2 = read_task(r);
+        assert_eq!(r_(await_task(t2)), "pong");
+        // Closing fails the waiters; the main task waiting on nothing else gets the error.
+        let t3 = read_task(r);
+        io_close(r, "read: pipe closed");
+        assert_eq!(err(await_task(t3)), "read: pipe closed");
+        // SAFETY: closing the test's own descriptors.
+        unsafe {
+            libc::close(r);
+            libc::close(w);
+        }
+    })
+}
+
+#[test]
+fn waiting_for_a_timer_and_io_together_sleeps_in_epoll() {
+    rooted(|| {
+        setup();
+        let (r, w) = pipe();
+        let t = read_task(r);
+        // A task writes after 20 ms: main sleeps in epoll until then.
+        let start = std::time::Instant::now();
+        let sleeper = user_fn(3);
+        let _s = spawn(sleeper, vec![int(20)]).unwrap();
+        let writer = delay(20.0).unwrap();
+        await_task(writer).unwrap();
+        write_all(w, "late");
+        assert_eq!(r_(await_task(t)), "late");
+        assert!(start.elapsed() >= std::time::Duration::from_millis(20));
+        // SAFETY: closing the test's own descriptors.
+        unsafe {
+            libc::close(r);
+            libc::close(w);
+        }
+    })
+}
+
+/// The string result of a task as plain text.
+fn r_(v: RtResult<Value>) -> String {
+    string::as_str(v.unwrap()).to_string()
+}
