@@ -46,18 +46,35 @@ pub fn new_started() -> RtResult<Value> {
     Ok(t)
 }
 
-/// Moves a pending task to `Started`; returns its call (nothing for any other state).
-pub fn start(t: Value) -> (Value, Vec<Value>) {
+/// Moves a pending task to `Started` and returns its call: the callee and the arguments, which
+/// stay in the task object (where the collector sees them) until the task is done, and are
+/// borrowed from there. Nothing for a task in any other state.
+pub fn start<'a>(t: Value) -> (Value, &'a [Value]) {
     let obj = obj(t);
-    if let TaskState::Pending { callee, args } = &obj.state {
-        let call = (*callee, args.clone());
-        obj.state = TaskState::Started {
-            callee: call.0,
-            args: call.1.clone(),
-        };
-        return call;
+    let pending = std::mem::replace(
+        &mut obj.state,
+        TaskState::Started {
+            callee: Value::NULL,
+            args: Vec::new(),
+        },
+    );
+    match pending {
+        TaskState::Pending { callee, args } => {
+            obj.state = TaskState::Started { callee, args };
+            match &obj.state {
+                // SAFETY: the task object does not move (the heap is non-moving) and its
+                // arguments are not touched again until the task is done.
+                TaskState::Started { args, .. } => (callee, unsafe {
+                    std::slice::from_raw_parts(args.as_ptr(), args.len())
+                }),
+                _ => unreachable!(),
+            }
+        }
+        other => {
+            obj.state = other;
+            (Value::NULL, &[])
+        }
     }
-    (Value::NULL, Vec::new())
 }
 
 pub fn obj<'a>(v: Value) -> &'a mut TaskObj {

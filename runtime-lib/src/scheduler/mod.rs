@@ -83,6 +83,8 @@ struct Saved {
     /// Its frames `[sp, run stack top)`, when they are not on the run stack.
     image: Vec<u8>,
     in_image: bool,
+    /// Compiled-code call depth at the switch.
+    depth: u32,
 }
 
 struct Timer {
@@ -120,6 +122,9 @@ struct Sched {
     /// The main task's context while another task runs, and its stack's base.
     main_sp: usize,
     main_base: usize,
+    main_depth: u32,
+    /// Where a finished task's last switch stores its context, never to be continued.
+    finished_sp: usize,
     /// Tasks that have started and are not running, by task.
     saved: TaskMap<(Value, Box<Saved>)>,
     run_stack: Option<Stack>,
@@ -186,6 +191,8 @@ fn sched() -> RtResult<&'static mut Sched> {
         current: Value::NULL,
         main_sp: 0,
         main_base: heap::stack_base(),
+        main_depth: 0,
+        finished_sp: 0,
         saved: TaskMap::default(),
         run_stack: None,
         owner: None,
@@ -310,6 +317,9 @@ pub fn io_close(fd: RawFd, error: &str) {
 }
 
 /// `await t` (§3.15): the task's outcome, suspending the running task until it is done.
+///
+/// The work before and after the switch is in separate functions, so a suspended task's saved
+/// frames hold little more than this function's own.
 pub fn await_task(t: Value) -> RtResult<Value> {
     if t.tag != Tag::Task {
         return Err(RtError::new(format!(
@@ -320,6 +330,24 @@ pub fn await_task(t: Value) -> RtResult<Value> {
     if let TaskState::Done(outcome) = &task::obj(t).state {
         return outcome.clone();
     }
+    if let Some(sw) = plan_await(t)? {
+        // SAFETY: `plan_await` prepared both contexts.
+        unsafe { context::switch(sw.save, sw.to) };
+        resumed();
+    }
+    await_outcome(t)
+}
+
+/// Where a switch saves the running context, and the context it continues.
+struct Switch {
+    save: *mut usize,
+    to: usize,
+}
+
+/// Registers the running task as a waiter of `t` (after the cycle check) and picks the next
+/// task; `None` if that is the running task itself (`t` completed meanwhile, e.g. a timer).
+#[inline(never)]
+fn plan_await(t: Value) -> RtResult<Option<Switch>> {
     let s = sched()?;
     let me = s.current;
     let mut cur = t;
@@ -334,12 +362,36 @@ pub fn await_task(t: Value) -> RtResult<Value> {
     }
     task::obj(t).waiters.push(me);
     s.waiting_on.insert(me.bits, t);
-    if let Err(e) = suspend(me) {
-        // Nothing can ever complete `t`: stop waiting for it.
-        let s = sched()?;
-        s.waiting_on.remove(&me.bits);
-        task::obj(t).waiters.retain(|w| *w != me);
-        return Err(e);
+    let next = match pick_next(s) {
+        Some(next) => next,
+        None if me == s.main => {
+            stop_waiting(s, me, t);
+            return Err(RtError::new("await cycle detected"));
+        }
+        None => {
+            // The main task waits for something that can never happen: it gets the error.
+            s.deadlock = Some(RtError::new("await cycle detected"));
+            s.main
+        }
+    };
+    if next == me {
+        enter(s, me);
+        return Ok(None);
+    }
+    Ok(Some(prepare_switch(me, next, false)))
+}
+
+/// The awaited task's outcome once the running task continues.
+#[inline(never)]
+fn await_outcome(t: Value) -> RtResult<Value> {
+    let s = sched()?;
+    if s.current == s.main {
+        if let Some(e) = s.deadlock.take() {
+            // Nothing can ever complete `t`: stop waiting for it.
+            let me = s.current;
+            stop_waiting(s, me, t);
+            return Err(e);
+        }
     }
     match &task::obj(t).state {
         TaskState::Done(outcome) => outcome.clone(),
@@ -349,7 +401,13 @@ pub fn await_task(t: Value) -> RtResult<Value> {
     }
 }
 
+fn stop_waiting(s: &mut Sched, me: Value, t: Value) {
+    s.waiting_on.remove(&me.bits);
+    task::obj(t).waiters.retain(|w| *w != me);
+}
+
 /// Marks `t` done and appends its waiters to the ready queue.
+#[inline(never)]
 fn complete(s: &mut Sched, t: Value, outcome: RtResult<Value>) {
     let obj = task::obj(t);
     obj.state = TaskState::Done(outcome);
@@ -374,9 +432,12 @@ fn fire_timers(s: &mut Sched, now: Instant) {
 /// The next task to run: due timers first, then I/O tasks whose descriptors are ready (C7),
 /// then the oldest ready task. When nothing is ready it waits, without spinning, for the
 /// earliest timer or I/O event. `None` when nothing can ever become ready.
+#[inline(never)]
 fn pick_next(s: &mut Sched) -> Option<Value> {
     loop {
-        fire_timers(s, Instant::now());
+        if !s.timers.is_empty() {
+            fire_timers(s, Instant::now());
+        }
         if !s.io.is_idle() {
             poll_io(s, 0);
         }
@@ -407,61 +468,42 @@ fn poll_io(s: &mut Sched, timeout_ms: i32) {
     }
 }
 
-/// Suspends the running task `me` (already registered as a waiter) and runs others until it is
-/// made ready again.
-fn suspend(me: Value) -> RtResult<()> {
-    let s = sched()?;
-    let next = match pick_next(s) {
-        Some(t) => t,
-        None if me == s.main => return Err(RtError::new("await cycle detected")),
-        None => {
-            // The main task waits for something that can never happen: it gets the error.
-            s.deadlock = Some(RtError::new("await cycle detected"));
-            s.main
-        }
-    };
-    if next == me {
-        enter(s, me);
-        return Ok(());
-    }
-    transfer(me, next, false);
-    let s = sched()?;
-    if me == s.main {
-        if let Some(e) = s.deadlock.take() {
-            return Err(e);
-        }
-    }
-    Ok(())
-}
-
 /// Bookkeeping when `t` becomes the running task.
 fn enter(s: &mut Sched, t: Value) {
     s.current = t;
     s.base = s.woken_at.remove(&t.bits);
 }
 
-/// Switches from the running task `from` to `to`. Returns when `from` runs again; never if
-/// `finished`.
+/// Switches from the running task `from` to `to`; returns when `from` runs again (never if it
+/// is `finished`).
 fn transfer(from: Value, to: Value, finished: bool) {
+    let sw = prepare_switch(from, to, finished);
+    // SAFETY: `prepare_switch` prepared both contexts.
+    unsafe { context::switch(sw.save, sw.to) };
+    resumed();
+}
+
+/// Everything before a switch from `from` to `to`: the bookkeeping, the call depth, and, from
+/// the main task, making `to`'s frames resident (from a run-stack task the switcher does that).
+#[inline(never)]
+fn prepare_switch(from: Value, to: Value, finished: bool) -> Switch {
     let s = sched().expect("scheduler exists while tasks run");
     enter(s, to);
     let depth = aot::swap_call_depth(0);
     if from == s.main {
+        s.main_depth = depth;
         s.main_sp = 0;
         let to_sp = make_resident(s, to);
         heap::set_stack_base_exact(run_top(s));
-        // SAFETY: `to_sp` is a context on the run stack, made resident above.
-        unsafe { context::switch(&mut s.main_sp, to_sp) };
-        let s = sched().expect("scheduler");
-        heap::set_stack_base_exact(s.main_base);
-        aot::swap_call_depth(depth);
-        return;
+        return Switch {
+            save: &mut s.main_sp,
+            to: to_sp,
+        };
     }
-    let mut dead_sp = 0usize;
-    let sp_slot: *mut usize = if finished {
+    let save: *mut usize = if finished {
         s.owner = None;
         s.saved.remove(&from.bits);
-        &mut dead_sp
+        &mut s.finished_sp
     } else {
         let entry = s.saved.entry(from.bits).or_insert_with(|| {
             (
@@ -470,26 +512,43 @@ fn transfer(from: Value, to: Value, finished: bool) {
                     sp: 0,
                     image: Vec::new(),
                     in_image: false,
+                    depth: 0,
                 }),
             )
         });
         entry.1.in_image = false;
+        entry.1.depth = depth;
         &mut entry.1.sp
     };
     if to == s.main {
         heap::set_stack_base_exact(s.main_base);
-        // SAFETY: the main task saved its context when it last switched away.
-        unsafe { context::switch(sp_slot, s.main_sp) };
-    } else {
-        s.request = to;
-        let switcher_sp = switcher(s);
-        // SAFETY: the switcher's context is waiting in its loop (or fresh).
-        unsafe { context::switch(sp_slot, switcher_sp) };
+        return Switch {
+            save,
+            to: s.main_sp,
+        };
     }
-    // Running again: whoever switched back made our frames resident.
+    s.request = to;
+    Switch {
+        save,
+        to: switcher(s),
+    }
+}
+
+/// After a switch, in the task that continues: its stack base and call depth.
+#[inline(never)]
+fn resumed() {
     let s = sched().expect("scheduler");
-    heap::set_stack_base_exact(run_top(s));
-    aot::swap_call_depth(depth);
+    if s.current == s.main {
+        heap::set_stack_base_exact(s.main_base);
+        aot::swap_call_depth(s.main_depth);
+    } else {
+        heap::set_stack_base_exact(run_top(s));
+        let depth = s
+            .saved
+            .get(&s.current.bits)
+            .map_or(0, |(_, saved)| saved.depth);
+        aot::swap_call_depth(depth);
+    }
 }
 
 fn run_top(s: &Sched) -> usize {
@@ -521,6 +580,7 @@ extern "C" fn switcher_main(_: usize) -> ! {
 
 /// Puts `t`'s frames on the run stack (saving the frames of the task that was there) and
 /// returns its context. Runs on the main stack or the switcher's, never on the run stack.
+#[inline(never)]
 fn make_resident(s: &mut Sched, t: Value) -> usize {
     if s.run_stack.is_none() {
         s.run_stack = Some(Stack::new(RUN_STACK).expect("cannot map the task stack"));
@@ -571,12 +631,18 @@ extern "C" fn task_main(_: usize) -> ! {
     heap::set_stack_base_exact(run_top(s));
     let t = s.current;
     let (callee, args) = task::start(t);
-    let body = std::panic::AssertUnwindSafe(|| callback::call_task_body(callee, &args));
+    let body = std::panic::AssertUnwindSafe(|| callback::call_task_body(callee, args));
     let outcome = match std::panic::catch_unwind(body) {
         Ok(outcome) => outcome,
         Err(_) => Err(RtError::new("internal error: panic in a task")),
     };
-    drop(args);
+    finish(t, outcome)
+}
+
+/// Ends the running task `t` with its outcome and continues the next task. Kept out of
+/// `task_main` so the frames a suspended task leaves on the run stack stay small.
+#[inline(never)]
+fn finish(t: Value, outcome: RtResult<Value>) -> ! {
     let s = sched().expect("scheduler");
     complete(s, t, outcome);
     let next = match pick_next(s) {
