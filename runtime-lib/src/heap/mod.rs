@@ -55,6 +55,11 @@ pub use stack::{base as stack_base, set_stack_base, with_stack_base};
 pub(crate) fn mark_defined(addr: usize, len: usize) {
     valgrind::make_defined(addr as *const u8, len);
 }
+
+/// Tells valgrind about a stack that tasks run on (`scheduler`).
+pub(crate) fn register_stack(start: usize, end: usize) {
+    valgrind::stack_register(start, end);
+}
 pub use stats::GcStats;
 
 /// What kind of object follows a header.

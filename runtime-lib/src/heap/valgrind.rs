@@ -17,6 +17,8 @@ mod imp {
     const MAKE_MEM_NOACCESS: usize = MC_BASE;
     const MAKE_MEM_UNDEFINED: usize = MC_BASE + 1;
     const MAKE_MEM_DEFINED: usize = MC_BASE + 2;
+    /// A core request: `VG_USERREQ__STACK_REGISTER`.
+    const STACK_REGISTER: usize = 0x1501;
 
     /// `VALGRIND_DO_CLIENT_REQUEST_EXPR` of valgrind.h for amd64.
     #[inline(always)]
@@ -53,6 +55,13 @@ mod imp {
     pub fn make_defined(p: *const u8, len: usize) {
         request(MAKE_MEM_DEFINED, p as usize, len);
     }
+
+    /// Tells valgrind that `[start, end)` is a stack the program switches to, so a switch is
+    /// not mistaken for a huge stack-pointer move.
+    #[inline(always)]
+    pub fn stack_register(start: usize, end: usize) {
+        request(STACK_REGISTER, start, end);
+    }
 }
 
 #[cfg(not(all(debug_assertions, target_arch = "x86_64")))]
@@ -63,6 +72,8 @@ mod imp {
     pub fn make_undefined(_p: *const u8, _len: usize) {}
     #[inline(always)]
     pub fn make_defined(_p: *const u8, _len: usize) {}
+    #[inline(always)]
+    pub fn stack_register(_start: usize, _end: usize) {}
 }
 
-pub use imp::{make_defined, make_noaccess, make_undefined};
+pub use imp::{make_defined, make_noaccess, make_undefined, stack_register};

@@ -211,6 +211,7 @@ impl Stack {
                 libc::munmap(base, len);
                 return None;
             }
+            crate::heap::register_stack(base as usize + page, base as usize + len);
             Some(Stack {
                 base: base as usize,
                 len,

@@ -64,6 +64,9 @@ pub(super) struct EventLoop {
     epfd: Option<RawFd>,
     fds: HashMap<RawFd, FdWaiters>,
     waiting: usize,
+    /// Tasks finished by the current poll, with their outcomes, until the scheduler completes
+    /// them: a later operation of the same poll may allocate and collect, so they are traced.
+    done: Vec<(Value, RtResult<Value>)>,
 }
 
 fn os_error(what: &str) -> RtError {
@@ -82,6 +85,12 @@ impl EventLoop {
                 .iter()
                 .chain(w.write.iter())
                 .for_each(|w| visit(w.task));
+        }
+        for (task, outcome) in &self.done {
+            visit(*task);
+            if let Ok(v) = outcome {
+                visit(*v);
+            }
         }
     }
 
@@ -148,12 +157,12 @@ impl EventLoop {
     }
 
     /// Waits up to `timeout_ms` (-1: without limit) for readiness and runs the operations of
-    /// ready descriptors; returns the tasks that finished, in the order events arrived.
+    /// ready descriptors; returns the tasks that finished, in the order events arrived. The
+    /// caller must complete them before anything allocates.
     pub(super) fn poll(&mut self, timeout_ms: i32) -> Vec<(Value, RtResult<Value>)> {
-        let mut done = Vec::new();
         let epfd = match self.epfd {
             Some(fd) => fd,
-            None => return done,
+            None => return Vec::new(),
         };
         const MAX_EVENTS: usize = 256;
         let mut events = [libc::epoll_event { events: 0, u64: 0 }; MAX_EVENTS];
@@ -169,25 +178,26 @@ impl EventLoop {
             };
             let failed = flags & (libc::EPOLLERR as u32 | libc::EPOLLHUP as u32) != 0;
             if failed || flags & (libc::EPOLLIN as u32 | libc::EPOLLRDHUP as u32) != 0 {
-                run_waiters(&mut entry.read, &mut done);
+                run_waiters(&mut entry.read, &mut self.done);
             }
             if failed || flags & libc::EPOLLOUT as u32 != 0 {
-                run_waiters(&mut entry.write, &mut done);
+                run_waiters(&mut entry.write, &mut self.done);
             }
             if update(epfd, fd, entry).is_err() || entry.events == 0 {
                 let entry = self.fds.remove(&fd).expect("present");
                 for w in entry.read.into_iter().chain(entry.write) {
-                    done.push((w.task, Err(os_error("epoll_ctl"))));
+                    self.done.push((w.task, Err(os_error("epoll_ctl"))));
                 }
             }
         }
-        self.waiting -= done.len();
-        done
+        self.waiting -= self.done.len();
+        std::mem::take(&mut self.done)
     }
 }
 
 /// Runs the operations of one direction's waiters in order while they finish; the first that
-/// must wait again stops the others (they would find the same).
+/// must wait again stops the others (they would find the same). A finished waiter moves to
+/// `done` before the next operation runs, so its task and result stay visible to the collector.
 fn run_waiters(waiters: &mut VecDeque<Waiter>, done: &mut Vec<(Value, RtResult<Value>)>) {
     while let Some(w) = waiters.front_mut() {
         match (w.op)() {
