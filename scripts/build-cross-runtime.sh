@@ -51,7 +51,10 @@ rustup_has() {
 build_rustup() {
   local t=$1 var
   var=CARGO_TARGET_$(tr 'a-z-' 'A-Z_' <<<"$t")_LINKER
-  env "$var=${LINKER[$t]}" cargo build --release --lib -p solvra_rt --target "$t"
+  # One codegen unit: ~30 KB smaller and no slower; only for these targets (the host build keeps
+  # the workspace profile).
+  env "$var=${LINKER[$t]}" CARGO_PROFILE_RELEASE_CODEGEN_UNITS=1 \
+    cargo build --release --lib -p solvra_rt --target "$t"
   cp "$TARGET_DIR/$t/release/libsolvra_rt.a" "$OUT/$t/libsolvra_rt.a"
 }
 
@@ -114,6 +117,8 @@ generate_workspace() {
       toml_table Cargo.toml "$table" | sed '1s/^/\n/'
     done
     release_profile | sed '1s/^/\n/'
+    # One codegen unit unless the main workspace says otherwise (see build_rustup).
+    release_profile | grep -q '^[[:space:]]*codegen-units' || echo "codegen-units = 1"
   )
   # Rewrite only on change: a new mtime on the root manifest is harmless, but keep runs quiet.
   [[ $(cat "$ws/Cargo.toml" 2>/dev/null) == "$manifest" ]] || printf '%s\n' "$manifest" >"$ws/Cargo.toml"
