@@ -5,5 +5,6 @@ mod abi;
 mod conformance;
 mod frontend;
 mod ir;
+mod net;
 mod svc_mutation;
 mod tidy;

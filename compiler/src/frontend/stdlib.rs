@@ -1,7 +1,8 @@
-//! The required standard modules of LANGUAGE.md §5.3, embedded into solvrac from `stdlib/`.
+//! The standard modules, embedded into solvrac from `stdlib/`: the required ones of LANGUAGE.md
+//! §5.3 and the system and network modules (docs/STDLIB.md).
 //!
 //! They are ordinary SolvraScript; the only privilege they have is access to internal builtins
-//! such as `__svs_floor` (see `stdlib/README.md`).
+//! such as `__svs_floor` and `__fs_open` (see `stdlib/README.md`).
 
 /// (module name, source text) for every standard module.
 pub const MODULES: &[(&str, &str)] = &[
@@ -11,6 +12,10 @@ pub const MODULES: &[(&str, &str)] = &[
     ("math", include_str!("../../../stdlib/math.svs")),
     ("time", include_str!("../../../stdlib/time.svs")),
     ("json", include_str!("../../../stdlib/json.svs")),
+    ("sys", include_str!("../../../stdlib/sys.svs")),
+    ("fs", include_str!("../../../stdlib/fs.svs")),
+    ("process", include_str!("../../../stdlib/process.svs")),
+    ("net", include_str!("../../../stdlib/net.svs")),
 ];
 
 /// Source of the standard module `name`, if there is one.

@@ -82,6 +82,15 @@ pub(super) fn open_file(args: &[Value]) -> RtResult<Value> {
         None => "r",
         Some(m) => text("open_file", m)?,
     };
+    let file = open_options("open_file", mode)?
+        .open(path)
+        .map_err(|e| io_error("open_file", path, e))?;
+    handle::new_file(file)
+}
+
+/// How a file is opened in `mode`: `"r"`, `"w"` (create/truncate), `"a"` (create/append) or
+/// `"rw"` (read/write, create). Shared by `open_file` and `fs.open`; `name` is the caller.
+pub(crate) fn open_options(name: &str, mode: &str) -> RtResult<OpenOptions> {
     let mut options = OpenOptions::new();
     match mode {
         "r" => options.read(true),
@@ -90,14 +99,11 @@ pub(super) fn open_file(args: &[Value]) -> RtResult<Value> {
         "rw" => options.read(true).write(true).create(true),
         _ => {
             return Err(RtError::new(format!(
-                "open_file: invalid mode '{mode}' (expected \"r\", \"w\", \"a\" or \"rw\")"
+                "{name}: invalid mode '{mode}' (expected \"r\", \"w\", \"a\" or \"rw\")"
             )))
         }
     };
-    let file = options
-        .open(path)
-        .map_err(|e| io_error("open_file", path, e))?;
-    handle::new_file(file)
+    Ok(options)
 }
 
 pub(super) fn close_file(args: &[Value]) -> RtResult<Value> {
@@ -122,16 +128,25 @@ pub(super) fn fs_exists(args: &[Value]) -> RtResult<Value> {
 
 pub(super) fn fs_ls(args: &[Value]) -> RtResult<Value> {
     let path = text("fs_ls", args[0])?;
-    let entries = fs::read_dir(path).map_err(|e| io_error("fs_ls", path, e))?;
+    let names = sorted_entries(path).map_err(|e| io_error("fs_ls", path, e))?;
+    string_array(names)
+}
+
+/// The entry names of directory `path`, sorted ascending (`fs_ls`, `fs.list`).
+pub(crate) fn sorted_entries(path: &str) -> std::io::Result<Vec<String>> {
     let mut names = Vec::new();
-    for entry in entries {
-        let entry = entry.map_err(|e| io_error("fs_ls", path, e))?;
-        names.push(entry.file_name().to_string_lossy().into_owned());
+    for entry in fs::read_dir(path)? {
+        names.push(entry?.file_name().to_string_lossy().into_owned());
     }
     names.sort();
+    Ok(names)
+}
+
+/// An array of strings.
+pub(crate) fn string_array(items: Vec<String>) -> RtResult<Value> {
     let out = crate::array::from_values(Vec::new())?;
-    for name in names {
-        let item = string::from_string(name)?;
+    for item in items {
+        let item = string::from_string(item)?;
         crate::array::push_in_place(out, item);
     }
     Ok(out)

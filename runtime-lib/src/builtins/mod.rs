@@ -24,7 +24,9 @@ mod time;
 
 pub use collections::push_owned;
 pub use events::clear_events;
+pub(crate) use files::{open_options, sorted_entries, string_array};
 pub use io::set_stdin_override;
+pub(crate) use process::valid_env_name;
 pub use time::start_clock;
 
 use crate::error::{RtError, RtResult};

@@ -25,7 +25,7 @@ pub(super) fn exit(args: &[Value]) -> RtResult<Value> {
 
 pub(super) fn env_get(args: &[Value]) -> RtResult<Value> {
     let name = text("env_get", args[0])?;
-    if name.is_empty() || name.contains('=') || name.contains('\0') {
+    if !valid_env_name(name) {
         return Ok(Value::NULL);
     }
     match std::env::var_os(name) {
@@ -34,9 +34,15 @@ pub(super) fn env_get(args: &[Value]) -> RtResult<Value> {
     }
 }
 
+/// Whether the operating system can store a variable named `name` (`std::env` panics on the
+/// others). Shared by `env_set`, `sys.env_remove` and `process.spawn`'s `env` option.
+pub(crate) fn valid_env_name(name: &str) -> bool {
+    !(name.is_empty() || name.contains('=') || name.contains('\0'))
+}
+
 pub(super) fn env_set(args: &[Value]) -> RtResult<Value> {
     let name = text("env_set", args[0])?;
-    if name.is_empty() || name.contains('=') || name.contains('\0') {
+    if !valid_env_name(name) {
         return Err(RtError::new(format!(
             "env_set: invalid variable name '{name}'"
         )));
