@@ -39,6 +39,8 @@ PACKAGES=(
   # Debian's Rust 1.63 builds the runtime for ARM: rustup here has only the x86_64 std and cannot
   # download others. The librust-*-dev packages are the offline crate registry for those builds.
   rustc cargo librust-libc-dev librust-nix-dev
+  # The net tests talk to peers written with Python's standard library (tests/data/net).
+  python3
 )
 # Nice to have (hyperfine and the Lua peers are for benches/run.sh); a missing one is a warning, not a failure.
 OPTIONAL_PACKAGES=(hyperfine lua5.4 luajit)
