@@ -2,43 +2,16 @@
 //! type): UTF-8 is decoded, invalid bytes become U+FFFD, and a character split between two
 //! reads is held back until its last byte arrives rather than being mangled into two U+FFFDs.
 
-/// How many bytes at the start of `buf` can be decoded now: all of them except an incomplete
-/// character at the very end, which may still be completed by the next read.
-pub(super) fn complete_prefix(buf: &[u8]) -> usize {
-    // A UTF-8 character is at most 4 bytes: only the last 3 can be an incomplete one.
-    let tail_start = buf.len().saturating_sub(3);
-    for start in (tail_start..buf.len()).rev() {
-        let b = buf[start];
-        if is_continuation(b) {
-            continue; // the lead byte is further back
-        }
-        let need = match b {
-            0xC2..=0xDF => 2,
-            0xE0..=0xEF => 3,
-            0xF0..=0xF4 => 4,
-            _ => return buf.len(), // ASCII or invalid: nothing to wait for
-        };
-        let have = buf.len() - start;
-        let prefix_valid = std::str::from_utf8(&buf[start..]).map_or_else(
-            // The only error is running out of bytes (`error_len() == None`): incomplete.
-            |e| e.error_len().is_none(),
-            |_| true,
-        );
-        return if have < need && prefix_valid {
-            start
-        } else {
-            buf.len()
-        };
-    }
-    buf.len()
-}
-
 /// Takes up to `max` bytes from the front of `buf` as text, leaving an incomplete final
 /// character in place. A character that `max` would cut is left for the next call, unless it
 /// is the first one, which is taken whole: the result is never empty while `buf` holds a
 /// complete character. At end of stream (`eof`) everything may go, a cut character as U+FFFD.
 pub(super) fn take_text(buf: &mut Vec<u8>, max: usize, eof: bool) -> String {
-    let end = if eof { buf.len() } else { complete_prefix(buf) };
+    let end = if eof {
+        buf.len()
+    } else {
+        crate::syscalls::utf8_complete_len(buf)
+    };
     let mut cut = end.min(max.max(1));
     if cut < end && is_continuation(buf[cut]) {
         let mut start = cut;
@@ -83,20 +56,6 @@ pub(super) fn take_line(buf: &mut Vec<u8>, eof: bool) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn incomplete_characters_wait_for_their_last_byte() {
-        let e = "é".as_bytes(); // C3 A9
-        let euro = "€".as_bytes(); // E2 82 AC
-        assert_eq!(complete_prefix(b"abc"), 3);
-        assert_eq!(complete_prefix(&[b'a', e[0]]), 1);
-        assert_eq!(complete_prefix(&[b'a', euro[0], euro[1]]), 1);
-        assert_eq!(complete_prefix(&[b'a', e[0], e[1]]), 3);
-        // Invalid bytes never complete: they are decoded (as U+FFFD) at once.
-        assert_eq!(complete_prefix(&[b'a', 0xFF]), 2);
-        assert_eq!(complete_prefix(&[b'a', 0xE2, b'x']), 3);
-        assert_eq!(complete_prefix(&[0x80, 0x80]), 2);
-    }
 
     #[test]
     fn take_text_holds_back_a_split_character() {

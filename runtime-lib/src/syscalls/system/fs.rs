@@ -10,7 +10,7 @@ use super::{count, flag};
 use crate::builtins::{open_options, optional, sorted_entries, string_array, text, type_error};
 use crate::display::display;
 use crate::error::{RtError, RtResult};
-use crate::syscalls::os_error;
+use crate::syscalls::{os_error, utf8_complete_len};
 use crate::value::{Tag, Value};
 use crate::{handle, object, string};
 use std::fs::{self, File};
@@ -54,21 +54,6 @@ pub(super) fn read(args: &[Value]) -> RtResult<Value> {
     string::from_string(text.map_err(|e| os_error("read", e, &subject))?)
 }
 
-/// The length of `bytes` without a UTF-8 sequence cut off at its end, which more bytes could
-/// complete. Invalid bytes elsewhere count as complete: lossy decoding replaces them.
-pub(super) fn complete_len(bytes: &[u8]) -> usize {
-    let mut start = 0;
-    loop {
-        match std::str::from_utf8(&bytes[start..]) {
-            Ok(_) => return bytes.len(),
-            Err(e) => match e.error_len() {
-                Some(bad) => start += e.valid_up_to() + bad,
-                None => return start + e.valid_up_to(),
-            },
-        }
-    }
-}
-
 /// Reads up to `n` bytes at the file position as text. A character cut by the limit is left for
 /// the next read (the position moves back to its first byte) — unless it is the first one, when
 /// the read takes the few bytes more that complete it, so a read with `n > 0` before the end
@@ -79,7 +64,7 @@ fn read_chars(file: &mut File, n: usize) -> io::Result<String> {
     let mut keep = if got < n {
         bytes.len() // the end of the file: nothing can complete a cut character
     } else {
-        complete_len(&bytes)
+        utf8_complete_len(&bytes)
     };
     // At most three more bytes complete a character.
     while keep == 0 && !bytes.is_empty() && bytes.len() < n + 3 {
@@ -89,7 +74,7 @@ fn read_chars(file: &mut File, n: usize) -> io::Result<String> {
             break;
         }
         bytes.push(one[0]);
-        keep = complete_len(&bytes);
+        keep = utf8_complete_len(&bytes);
     }
     if keep < bytes.len() {
         file.seek(SeekFrom::Current(keep as i64 - bytes.len() as i64))?;

@@ -10,7 +10,6 @@
 //! Reads return text. A character whose bytes arrive in two reads is kept back (`carry`) and
 //! returned whole by the next read; invalid UTF-8 becomes U+FFFD.
 
-use super::fs::complete_len;
 use super::{count, handle_in};
 use crate::builtins::optional;
 use crate::display::display;
@@ -19,6 +18,7 @@ use crate::handle::{self, Resource};
 use crate::scheduler::{self, Interest, IoStep};
 use crate::string;
 use crate::syscalls::os_error;
+use crate::syscalls::utf8_complete_len;
 use crate::value::Value;
 use std::any::Any;
 use std::cell::RefCell;
@@ -133,7 +133,7 @@ fn read_step(
         }
         got.extend_from_slice(&buf[..n as usize]);
         if limit.is_some() {
-            let keep = complete_len(got);
+            let keep = utf8_complete_len(got);
             *carry.borrow_mut() = got.split_off(keep);
             if keep > 0 {
                 return done_text(&std::mem::take(got));

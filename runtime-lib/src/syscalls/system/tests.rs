@@ -20,19 +20,6 @@ fn write_all(fd: RawFd, bytes: &[u8]) {
 }
 
 #[test]
-fn complete_len_stops_before_a_cut_character() {
-    let euro = "€".as_bytes(); // E2 82 AC
-    assert_eq!(fs::complete_len(b"abc"), 3);
-    assert_eq!(fs::complete_len(b""), 0);
-    assert_eq!(fs::complete_len(&[b'a', euro[0], euro[1]]), 1);
-    assert_eq!(fs::complete_len(&euro[..1]), 0);
-    assert_eq!(fs::complete_len(euro), 3);
-    // Invalid bytes count as complete: lossy decoding replaces them.
-    assert_eq!(fs::complete_len(&[0xFF, b'a']), 2);
-    assert_eq!(fs::complete_len(&[0xFF, euro[0], euro[1]]), 1);
-}
-
-#[test]
 fn file_reads_never_split_a_character() {
     rooted(|| {
         let path = std::env::temp_dir().join(format!("solvra_rt_sys_{}", std::process::id()));
