@@ -2,6 +2,7 @@
 //!
 //! Signature: `i32 (ptr env, ptr args, iN argc, ptr out)`, returning 0 or 1 (a pending runtime
 //! error). Each `dyn` IR value and each local slot gets an `alloca` of the 16-byte value type;
+//! every `alloca` is in the entry block, so the frame has a fixed size (see `array_of`);
 //! `bool` IR values are LLVM `i1`s. Phis are resolved by copies on the incoming edges. A
 //! raising runtime call is followed by a status check that goes to the block's `try` handler,
 //! or to the function's propagation block, which records a stack-trace frame and returns 1.
@@ -223,11 +224,20 @@ impl<'a, 'ctx> FnEmitter<'a, 'ctx> {
     }
 
     /// An array of values on the stack, for calls and literals.
+    ///
+    /// The `alloca` goes into the entry block, not the current one: an `alloca` elsewhere is
+    /// dynamic, it moves the stack pointer each time it runs and is only released on return,
+    /// so in a loop the frame grew every iteration, and the conservative stack scan
+    /// (runtime-lib `heap/stack.rs`) found every array ever passed there and kept all of it
+    /// alive: compiled programs never freed anything.
     fn array_of(&self, items: &[Value]) -> R<PointerValue<'ctx>> {
         let cx = self.cx;
         let n = items.len().max(1) as u32;
-        let arr = cx
-            .builder
+        let at_entry = cx.context.create_builder();
+        // Just before the `line` alloca, so these stay in the order they are made.
+        let line = self.line_slot.as_instruction().expect("an alloca");
+        at_entry.position_before(&line);
+        let arr = at_entry
             .build_array_alloca(
                 cx.value_ty,
                 cx.context.i32_type().const_int(n as u64, false),
