@@ -13,6 +13,7 @@ use crate::value::{Tag, Value};
 use std::any::Any;
 use std::cell::Cell;
 use std::fs::File;
+use std::os::unix::io::RawFd;
 
 /// What a handle holds. Each kind is a Rust type; code that uses a handle asks for its type
 /// with `resource::<T>`, so a socket passed where a file is expected is a clean error.
@@ -20,6 +21,15 @@ pub trait Resource: Any {
     /// The kind's name in error messages (`file`, `socket`, …).
     fn kind(&self) -> &'static str;
     fn as_any(&mut self) -> &mut dyn Any;
+    /// The descriptor tasks may be waiting on (a socket, a pipe, a process's exit): closing
+    /// the handle fails those tasks instead of leaving them waiting forever.
+    fn waited_fd(&self) -> Option<RawFd> {
+        None
+    }
+    /// What the tasks waiting on the handle fail with when it is closed.
+    fn closed_while_waiting(&self, id: u64) -> String {
+        format!("close: <handle {id}> was closed while a task waited for it")
+    }
 }
 
 impl Resource for File {
@@ -100,7 +110,17 @@ pub fn resource<'a, T: Resource>(name: &str, what: &str, v: Value) -> RtResult<&
     }
 }
 
-/// Closes a handle: drops its resource. `false` if it was already closed.
+/// Closes a handle: fails the tasks waiting on its descriptor, then drops its resource (which
+/// closes the descriptor). `false` if it was already closed.
 pub fn close(v: Value) -> bool {
-    obj(v).resource.take().is_some()
+    let id = id(v);
+    match obj(v).resource.take() {
+        Some(resource) => {
+            if let Some(fd) = resource.waited_fd() {
+                crate::scheduler::io_close(fd, &resource.closed_while_waiting(id));
+            }
+            true
+        }
+        None => false,
+    }
 }

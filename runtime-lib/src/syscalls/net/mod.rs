@@ -230,14 +230,7 @@ fn close(args: &[Value]) -> RtResult<Value> {
             handle::id(h)
         )));
     }
-    let fd = net_fd("close", h)?;
-    scheduler::io_close(
-        fd,
-        &format!(
-            "close: <handle {}> was closed while a task waited for it",
-            handle::id(h)
-        ),
-    );
+    net_fd("close", h)?;
     handle::close(h);
     Ok(Value::NULL)
 }

@@ -52,6 +52,9 @@ impl Resource for Listener {
     fn as_any(&mut self) -> &mut dyn Any {
         self
     }
+    fn waited_fd(&self) -> Option<RawFd> {
+        Some(self.fd())
+    }
 }
 
 impl Drop for Listener {
@@ -79,6 +82,9 @@ impl Resource for Socket {
     }
     fn as_any(&mut self) -> &mut dyn Any {
         self
+    }
+    fn waited_fd(&self) -> Option<RawFd> {
+        Some(self.fd())
     }
 }
 

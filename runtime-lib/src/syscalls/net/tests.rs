@@ -122,6 +122,18 @@ fn tasks_wait_for_data_while_others_run() {
             )
         );
         call("__net_close", &[client]).unwrap();
+        // So does closing it through another module's close (fs.close takes any handle).
+        let (client, server) = pair();
+        let orphan = call("__net_recv", &[client, int(1)]).unwrap();
+        call("__sys_close", &[client]).unwrap();
+        assert_eq!(
+            err(await_task(orphan)),
+            format!(
+                "close: <handle {}> was closed while a task waited for it",
+                crate::handle::id(client)
+            )
+        );
+        call("__net_close", &[server]).unwrap();
     })
 }
 

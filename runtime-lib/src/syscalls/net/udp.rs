@@ -43,6 +43,9 @@ impl Resource for UdpSocket {
     fn as_any(&mut self) -> &mut dyn Any {
         self
     }
+    fn waited_fd(&self) -> Option<RawFd> {
+        Some(self.fd())
+    }
 }
 
 fn udp_arg(name: &str, v: Value) -> RtResult<Rc<Udp>> {

@@ -23,7 +23,6 @@ use crate::builtins::{optional, type_error, BuiltinFn};
 use crate::error::{RtError, RtResult};
 use crate::handle;
 use crate::object;
-use crate::scheduler;
 use crate::value::{Tag, Value};
 use std::io;
 use std::os::unix::io::RawFd;
@@ -123,23 +122,11 @@ fn close(args: &[Value]) -> RtResult<Value> {
 }
 
 fn close_handle(h: Value, strict: bool) -> RtResult<Value> {
-    let id = handle::id(h);
-    let resource = match handle::obj(h).resource.as_mut() {
-        Some(r) => r,
-        None if strict => {
-            return Err(RtError::new(format!(
-                "close: <handle {id}> is already closed"
-            )))
-        }
-        None => return Ok(Value::NULL),
-    };
-    let any = resource.as_any();
-    if let Some(p) = any.downcast_mut::<pipe::Pipe>() {
-        let call = if p.is_writer() { "write" } else { "read" };
-        scheduler::io_close(p.fd(), &format!("{call}: <handle {id}> is closed"));
-    } else if let Some(p) = any.downcast_mut::<process::Process>() {
-        scheduler::io_close(p.watch_fd(), &format!("wait: <handle {id}> is closed"));
+    if !handle::close(h) && strict {
+        return Err(RtError::new(format!(
+            "close: <handle {}> is already closed",
+            handle::id(h)
+        )));
     }
-    handle::close(h);
     Ok(Value::NULL)
 }

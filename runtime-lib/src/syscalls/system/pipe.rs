@@ -45,6 +45,13 @@ impl Resource for Pipe {
     fn as_any(&mut self) -> &mut dyn Any {
         self
     }
+    fn waited_fd(&self) -> Option<RawFd> {
+        Some(self.fd())
+    }
+    fn closed_while_waiting(&self, id: u64) -> String {
+        let call = if self.is_writer() { "write" } else { "read" };
+        format!("{call}: <handle {id}> is closed")
+    }
 }
 
 impl Pipe {

@@ -69,6 +69,12 @@ impl Resource for Process {
     fn as_any(&mut self) -> &mut dyn Any {
         self
     }
+    fn waited_fd(&self) -> Option<RawFd> {
+        Some(self.watch_fd())
+    }
+    fn closed_while_waiting(&self, id: u64) -> String {
+        format!("wait: <handle {id}> is closed")
+    }
 }
 
 impl Process {

@@ -5,6 +5,7 @@
 
 use super::*;
 use crate::builtins::{call, table};
+use crate::scheduler;
 use crate::scheduler::await_task;
 use crate::testutil::*;
 use std::os::unix::io::{FromRawFd, OwnedFd};
