@@ -4,7 +4,8 @@
 #   scripts/fuzz.sh [SECONDS]        SECONDS per target, default 60
 #
 # Targets: `frontend` and `program` (SolvraScript source text), `svc` (.svc bytecode files
-# through the reader and the verifier).
+# through the reader and the verifier), `jsonrpc` (JSON-RPC 2.0 messages through the `ipc`
+# classifier).
 #
 # Environment:
 #   FUZZ_TARGETS="frontend program"  run only these targets (default: all, from `cargo fuzz list`)

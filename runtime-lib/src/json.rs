@@ -100,7 +100,7 @@ fn open(
 
 /// A JSON string literal: `\"`, `\\`, `\n`, `\r`, `\t`, `\b`, `\f`, `\u00xx` for the other
 /// characters below U+0020; everything else (U+007F and non-ASCII included) as is.
-fn quote_into(s: &str, out: &mut String) {
+pub(crate) fn quote_into(s: &str, out: &mut String) {
     out.push('"');
     for ch in s.chars() {
         match ch {

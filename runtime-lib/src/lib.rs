@@ -7,7 +7,7 @@
 //! Layout: `value` (the tagged value), `heap` (headers, allocation, the collector), one module
 //! per heap type (`string`, `array`, `object`, `function`, `task`, `handle`), `error`, the
 //! operators (`ops`), the display format (`display`), buffered output (`stdout`), calls back
-//! into the executing tier (`callback`), `json`, `builtins`, the task `scheduler`, and `abi`, the one table of C
+//! into the executing tier (`callback`), `json`, `builtins`, `ipc` (JSON-RPC message classification), the task `scheduler`, and `abi`, the one table of C
 //! functions that compiled code calls.
 //! docs/MEMORY_MODEL.md describes the layouts and the collector.
 
@@ -21,6 +21,7 @@ pub mod error;
 pub mod function;
 pub mod handle;
 pub mod heap;
+pub mod ipc;
 pub mod json;
 pub mod object;
 pub mod ops;

@@ -4,6 +4,7 @@
 mod abi;
 mod conformance;
 mod frontend;
+mod ipc;
 mod ir;
 mod net;
 mod svc_mutation;

@@ -16,10 +16,10 @@ use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
 /// How long any child process or socket operation may take.
-const LIMIT: Duration = Duration::from_secs(60);
+pub(crate) const LIMIT: Duration = Duration::from_secs(60);
 
 /// A child process whose stdout lines arrive on a channel; killed when dropped.
-struct Proc {
+pub(crate) struct Proc {
     what: String,
     child: Child,
     lines: Receiver<String>,
@@ -27,7 +27,7 @@ struct Proc {
 }
 
 impl Proc {
-    fn start(mut cmd: Command, what: &str) -> Proc {
+    pub(crate) fn start(mut cmd: Command, what: &str) -> Proc {
         cmd.stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
@@ -58,14 +58,19 @@ impl Proc {
     }
 
     /// The next line of stdout.
-    fn line(&self) -> String {
+    pub(crate) fn line(&self) -> String {
         self.lines
             .recv_timeout(LIMIT)
             .unwrap_or_else(|_| panic!("{}: no line on stdout within {LIMIT:?}", self.what))
     }
 
+    /// The process id.
+    pub(crate) fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Waits for the process to exit: its status, the rest of its stdout lines, its stderr.
-    fn finish(&mut self) -> (ExitStatus, Vec<String>, String) {
+    pub(crate) fn finish(&mut self) -> (ExitStatus, Vec<String>, String) {
         let deadline = Instant::now() + LIMIT;
         let status = loop {
             if let Some(status) = self.child.try_wait().expect("try_wait") {
@@ -95,10 +100,10 @@ impl Drop for Proc {
 }
 
 /// A scratch directory, removed when dropped.
-struct TempDir(PathBuf);
+pub(crate) struct TempDir(pub(crate) PathBuf);
 
 impl TempDir {
-    fn new(name: &str) -> TempDir {
+    pub(crate) fn new(name: &str) -> TempDir {
         let dir = std::env::temp_dir().join(format!("solvrac-net-{}-{name}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("temp dir");
         TempDir(dir)
@@ -111,21 +116,21 @@ impl Drop for TempDir {
     }
 }
 
-fn solvrac(args: &[&str]) -> Command {
+pub(crate) fn solvrac(args: &[&str]) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_solvrac"));
     cmd.args(args);
     cmd
 }
 
 /// `solvrac run FILE` in the interpreter tier, with `env` set.
-fn run_svs(file: &Path, env: &[(&str, &str)], what: &str) -> Proc {
+pub(crate) fn run_svs(file: &Path, env: &[(&str, &str)], what: &str) -> Proc {
     let mut cmd = solvrac(&["run", &file.to_string_lossy()]);
     cmd.envs(env.iter().copied());
     Proc::start(cmd, what)
 }
 
 /// Whether Python 3 is there; outside CI its absence skips the interop tests.
-fn have_python() -> bool {
+pub(crate) fn have_python() -> bool {
     let ok = Command::new("python3")
         .arg("--version")
         .output()

@@ -100,7 +100,10 @@ fn implementation(name: &str) -> Option<BuiltinFn> {
         "fs_ls" => files::fs_ls,
         "path_join" => files::path_join,
         "path_home_dir" => files::path_home_dir,
-        _ => return crate::syscalls::implementation(name),
+        _ => {
+            return crate::syscalls::implementation(name)
+                .or_else(|| crate::ipc::implementation(name))
+        }
     })
 }
 

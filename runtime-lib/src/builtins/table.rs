@@ -203,6 +203,8 @@ pub const BUILTINS: &[Builtin] = &[
     internal("__net_unix_connect", 1, 1),
     internal("__net_done", 1, 2),
     // end of network module
+    // JSON-RPC classification for the ipc module (runtime ipc, stdlib ipc.svs)
+    internal("__ipc_parse", 1, 1),
 ];
 
 /// Alias families of §4.11: each prefix combined with each builtin name (`std::math::sqrt`), or a
