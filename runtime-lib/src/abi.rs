@@ -258,7 +258,8 @@ unsafe fn text<'a>(ptr: *const u8, len: usize) -> RtResult<&'a str> {
 }
 
 /// A (ptr, count) array of values as a slice.
-unsafe fn values<'a>(ptr: *const Value, n: usize) -> &'a [Value] {
+/// The `argc` values at `ptr` (which may be dangling when `argc` is 0).
+pub(crate) unsafe fn values<'a>(ptr: *const Value, n: usize) -> &'a [Value] {
     if n == 0 {
         &[]
     } else {

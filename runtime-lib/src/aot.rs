@@ -20,6 +20,7 @@
 //! of values.
 #![allow(clippy::missing_safety_doc)] // the contract above covers every function
 
+use crate::abi::values;
 use crate::builtins::{self, table::BuiltinId};
 use crate::error::{self, RtError, RtResult};
 use crate::function::{self, Callee, FnId, FnInfo};
@@ -519,14 +520,6 @@ pub unsafe extern "C" fn solvra_await_if_task(out: *mut Value, v: *const Value) 
         return 0;
     }
     put(out, scheduler::await_task(v))
-}
-
-unsafe fn values<'a>(ptr: *const Value, n: usize) -> &'a [Value] {
-    if n == 0 {
-        &[]
-    } else {
-        std::slice::from_raw_parts(ptr, n)
-    }
 }
 
 fn method_takes_self(f: Value) -> bool {

@@ -7,7 +7,7 @@
 //! tests/data/conformance/ipc_rpc.svs covers the module itself in every tier.
 
 use crate::frontend::repo_root;
-use crate::net::{have_python, run_svs, solvrac, Proc, TempDir, LIMIT};
+use crate::net::{build_example, have_python, run_svs, solvrac, Proc, TempDir, LIMIT};
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::net::UnixStream;
@@ -395,23 +395,7 @@ fn load_client(sock: &Path, c: usize) -> Result<Vec<Duration>, String> {
 #[test]
 fn native_daemon_serves_100_clients_times_1000_requests() {
     let dir = TempDir::new("ipc-load");
-    let exe = dir.0.join("device_daemon");
-    let src = repo_root().join("examples/device_daemon.svs");
-    let mut build = Proc::start(
-        solvrac(&[
-            "build",
-            "-O2",
-            &src.to_string_lossy(),
-            "-o",
-            &exe.to_string_lossy(),
-        ]),
-        "solvrac build",
-    );
-    let (status, _, stderr) = build.finish();
-    assert!(
-        status.success(),
-        "building device_daemon.svs failed:\n{stderr}"
-    );
+    let exe = build_example(&dir, "device_daemon");
     let sock = dir.0.join("device.sock");
     let mut daemon = start_daemon(Command::new(&exe), &sock);
 

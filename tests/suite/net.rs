@@ -189,13 +189,11 @@ fn echo_client(port: u16, id: usize) -> Result<usize, String> {
     Ok(bytes)
 }
 
-/// examples/echo_server.svs, built natively, serves 200 connections at once, 100 lines each.
+/// Builds examples/NAME.svs natively at -O2 into `dir`; returns the executable's path.
 #[cfg(feature = "llvm")]
-#[test]
-fn native_echo_server_serves_200_concurrent_clients() {
-    let dir = TempDir::new("echo");
-    let exe = dir.0.join("echo_server");
-    let src = repo_root().join("examples/echo_server.svs");
+pub(crate) fn build_example(dir: &TempDir, name: &str) -> PathBuf {
+    let exe = dir.0.join(name);
+    let src = repo_root().join(format!("examples/{name}.svs"));
     let mut build = Proc::start(
         solvrac(&[
             "build",
@@ -207,10 +205,16 @@ fn native_echo_server_serves_200_concurrent_clients() {
         "solvrac build",
     );
     let (status, _, stderr) = build.finish();
-    assert!(
-        status.success(),
-        "building echo_server.svs failed:\n{stderr}"
-    );
+    assert!(status.success(), "building {name}.svs failed:\n{stderr}");
+    exe
+}
+
+/// examples/echo_server.svs, built natively, serves 200 connections at once, 100 lines each.
+#[cfg(feature = "llvm")]
+#[test]
+fn native_echo_server_serves_200_concurrent_clients() {
+    let dir = TempDir::new("echo");
+    let exe = build_example(&dir, "echo_server");
 
     let mut cmd = Command::new(&exe);
     cmd.env("ECHO_PORT", "0");
