@@ -1,5 +1,6 @@
 //! Scheduler benchmarks (solvra_rt::scheduler): creating and awaiting a task, switching between
-//! two tasks, timer throughput, and the memory of 100 000 sleeping tasks.
+//! two tasks (through timers, and alone through `yield_now`), timer throughput, and the memory of
+//! 100 000 sleeping tasks.
 //!
 //! Task bodies are Rust functions behind the runtime's call hook, so the figures are the
 //! scheduler's own cost, without any tier's call overhead. Targets from the scheduler issue: a
@@ -15,7 +16,7 @@ use solvra_rt::value::Value;
 use solvra_rt::{heap, scheduler, RtResult};
 
 /// Task bodies by code: 0 returns at once; 1 sleeps (practically) forever; 2 awaits
-/// `delay(0)` as many times as its argument says.
+/// `delay(0)` as many times as its argument says; 3 yields as many times.
 fn hook(f: Value, args: &[Value], _mode: CallMode) -> RtResult<Value> {
     let Callee::User(id) = function::obj(f).callee else {
         unreachable!("user functions only")
@@ -23,6 +24,12 @@ fn hook(f: Value, args: &[Value], _mode: CallMode) -> RtResult<Value> {
     match function::code(id) {
         0 => Ok(Value::NULL),
         1 => scheduler::await_task(scheduler::delay(1e9)?),
+        3 => {
+            for _ in 0..args[0].as_int() {
+                scheduler::yield_now()?;
+            }
+            Ok(Value::NULL)
+        }
         _ => {
             for _ in 0..args[0].as_int() {
                 scheduler::await_task(scheduler::delay(0.0)?)?;
@@ -55,7 +62,7 @@ fn resident_bytes() -> usize {
 }
 
 fn tasks(c: &mut Criterion) {
-    let (empty, looping) = (body(0), body(2));
+    let (empty, looping, yielding) = (body(0), body(2), body(3));
     let mut g = c.benchmark_group("tasks");
     g.throughput(Throughput::Elements(1));
     // Create a task, switch to it, finish it, switch back to the main task.
@@ -73,6 +80,16 @@ fn tasks(c: &mut Criterion) {
         b.iter(|| {
             let a = scheduler::spawn(looping, vec![Value::int(TURNS)]).unwrap();
             let b2 = scheduler::spawn(looping, vec![Value::int(TURNS)]).unwrap();
+            scheduler::await_task(a).unwrap();
+            scheduler::await_task(b2).unwrap();
+        })
+    });
+    // The same turns through `yield_now`: a task-to-task switch alone (frames copied out and
+    // in through the switcher), with no timer.
+    g.bench_function("yield_between_two_tasks", |b| {
+        b.iter(|| {
+            let a = scheduler::spawn(yielding, vec![Value::int(TURNS)]).unwrap();
+            let b2 = scheduler::spawn(yielding, vec![Value::int(TURNS)]).unwrap();
             scheduler::await_task(a).unwrap();
             scheduler::await_task(b2).unwrap();
         })

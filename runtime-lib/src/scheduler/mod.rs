@@ -275,6 +275,24 @@ pub fn spawn(callee: Value, args: Vec<Value>) -> RtResult<Value> {
     Ok(t)
 }
 
+/// Lets the tasks that are ready run first: the running task goes to the back of the ready
+/// queue and continues when its turn comes (after due timers and I/O, as at every pick).
+pub fn yield_now() -> RtResult<()> {
+    let s = sched()?;
+    let me = s.current;
+    s.ready.push_back(me);
+    let next = pick_next(s).expect("the running task is ready");
+    if next == me {
+        enter(s, me);
+        return Ok(());
+    }
+    let sw = prepare_switch(me, next, false);
+    // SAFETY: `prepare_switch` prepared both contexts.
+    unsafe { context::switch(sw.save, sw.to) };
+    resumed();
+    Ok(())
+}
+
 /// `delay(ms)`: a task that a timer completes `ms` milliseconds from now (or from the deadline
 /// the running task was woken for).
 pub fn delay(ms: f64) -> RtResult<Value> {

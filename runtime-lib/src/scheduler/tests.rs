@@ -296,3 +296,20 @@ fn waiting_for_a_timer_and_io_together_sleeps_in_epoll() {
 fn r_(v: RtResult<Value>) -> String {
     string::as_str(v.unwrap()).to_string()
 }
+
+#[test]
+fn yield_lets_ready_tasks_run_first() {
+    rooted(|| {
+        setup();
+        stdout::start_capture();
+        let print = user_fn(0);
+        let t = spawn(print, vec![int(1)]).unwrap();
+        stdout::write_str("before;");
+        yield_now().unwrap();
+        stdout::write_str("after;");
+        // Nothing else ready: yielding continues at once.
+        yield_now().unwrap();
+        assert_eq!(r(await_task(t)), "null");
+        assert_eq!(stdout::take_capture(), "before;1;after;");
+    })
+}
