@@ -69,3 +69,28 @@ pub fn keep(v: Value) {
     // SAFETY: reads a local.
     let _ = unsafe { std::ptr::read_volatile(&v) };
 }
+
+/// A user function value named `name` with one parameter whose `code` field is `code`: tests
+/// install a call hook that runs Rust code chosen by `code`.
+pub fn user_fn(name: &str, code: usize) -> Value {
+    let id = crate::function::register(crate::function::FnInfo {
+        name: Some(name.into()),
+        params: 1,
+        required: 1,
+        self_first: false,
+        is_async: false,
+        code,
+    });
+    crate::function::new_user(id, Vec::new()).unwrap()
+}
+
+/// A pipe, close-on-exec plus `flags` (e.g. `libc::O_NONBLOCK`): (read end, write end).
+pub fn pipe(flags: i32) -> (std::os::unix::io::RawFd, std::os::unix::io::RawFd) {
+    let mut fds = [0; 2];
+    // SAFETY: plain system call into a two-element array.
+    assert_eq!(
+        unsafe { libc::pipe2(fds.as_mut_ptr(), flags | libc::O_CLOEXEC) },
+        0
+    );
+    (fds[0], fds[1])
+}

@@ -102,18 +102,6 @@ mod tests {
         Ok(Value::NULL)
     }
 
-    fn user_fn(code: usize) -> Value {
-        let id = function::register(function::FnInfo {
-            name: Some("h".into()),
-            params: 1,
-            required: 1,
-            self_first: false,
-            is_async: false,
-            code,
-        });
-        function::new_user(id, Vec::new()).unwrap()
-    }
-
     #[test]
     fn handlers_run_in_order_with_the_payload() {
         rooted(|| {
@@ -127,7 +115,7 @@ mod tests {
             let println = value_of(table::lookup("println").unwrap()).unwrap();
             let prt = value_of(table::lookup("prt").unwrap()).unwrap();
             run("on_event", &[e, prt]).unwrap();
-            run("on_event", &[e, user_fn(0)]).unwrap();
+            run("on_event", &[e, user_fn("h", 0)]).unwrap();
             run("on_event", &[other, println]).unwrap();
             heap::collect(); // the registry keeps the user function alive
             assert_eq!(r(run("trigger_event", &[e, payload])), "2");
@@ -150,13 +138,13 @@ mod tests {
             clear_events();
             callback::set_call_hook(hook);
             let e = s("boom");
-            run("on_event", &[e, user_fn(1)]).unwrap();
+            run("on_event", &[e, user_fn("h", 1)]).unwrap();
             assert_eq!(err(run("trigger_event", &[e])), "handler failed");
             assert_eq!(
                 err(run("on_event", &[e, int(1)])),
                 "on_event: expects a function handler, got int"
             );
-            let f = user_fn(0);
+            let f = user_fn("h", 0);
             assert_eq!(
                 err(run("on_event", &[int(1), f])),
                 "on_event: expects a string, got int"

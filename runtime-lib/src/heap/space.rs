@@ -17,9 +17,17 @@ use std::alloc::Layout;
 use std::collections::{BTreeMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
 
-/// Hashes block addresses (multiples of `BLOCK_SIZE`) for the block set.
+/// Hashes addresses (heap blocks here, task objects in the scheduler): they are already unique,
+/// so one multiplication mixes them, and the rotation brings its well-mixed high bits down to
+/// where the table picks buckets (the low bits of an aligned address are always zero).
 #[derive(Default)]
 pub(crate) struct AddrHasher(u64);
+
+impl AddrHasher {
+    fn mix(x: u64) -> u64 {
+        x.wrapping_mul(0x9E37_79B9_7F4A_7C15).rotate_left(32)
+    }
+}
 
 impl Hasher for AddrHasher {
     fn finish(&self) -> u64 {
@@ -27,11 +35,14 @@ impl Hasher for AddrHasher {
     }
     fn write(&mut self, bytes: &[u8]) {
         for &b in bytes {
-            self.0 = (self.0.rotate_left(8) ^ b as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+            self.0 = Self::mix(self.0.rotate_left(8) ^ b as u64);
         }
     }
+    fn write_u64(&mut self, x: u64) {
+        self.0 = Self::mix(x);
+    }
     fn write_usize(&mut self, n: usize) {
-        self.0 = ((n / BLOCK_SIZE) as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        self.0 = Self::mix(n as u64);
     }
 }
 

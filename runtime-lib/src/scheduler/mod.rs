@@ -28,7 +28,7 @@ mod tests;
 pub use event_loop::{Interest, IoOp, IoStep};
 
 use crate::error::{RtError, RtResult};
-use crate::heap::{self, RootSource};
+use crate::heap::{self, AddrHasher, RootSource};
 use crate::task::{self, TaskState};
 use crate::value::{Tag, Value};
 use crate::{aot, callback, stdout};
@@ -37,29 +37,11 @@ use event_loop::EventLoop;
 use std::cell::Cell;
 use std::cmp::Ordering;
 use std::collections::{BinaryHeap, HashMap, VecDeque};
-use std::hash::{BuildHasherDefault, Hasher};
+use std::hash::BuildHasherDefault;
 use std::os::unix::io::RawFd;
 use std::time::{Duration, Instant};
 
-/// Hashing for maps keyed by task addresses: the address bits are already unique, so one
-/// multiplication spreads them (SipHash would cost more than the rest of a switch).
-#[derive(Default)]
-struct AddrHasher(u64);
-
-impl Hasher for AddrHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0.rotate_left(8) ^ b as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        }
-    }
-    fn write_u64(&mut self, x: u64) {
-        self.0 = (x >> 3).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    }
-}
-
+/// Maps keyed by task addresses (SipHash would cost more than the rest of a switch).
 type TaskMap<V> = HashMap<u64, V, BuildHasherDefault<AddrHasher>>;
 
 /// Address space reserved for the run stack (committed only as touched): room for deep
@@ -284,12 +266,9 @@ pub fn yield_now() -> RtResult<()> {
     let next = pick_next(s).expect("the running task is ready");
     if next == me {
         enter(s, me);
-        return Ok(());
+    } else {
+        transfer(me, next, false);
     }
-    let sw = prepare_switch(me, next, false);
-    // SAFETY: `prepare_switch` prepared both contexts.
-    unsafe { context::switch(sw.save, sw.to) };
-    resumed();
     Ok(())
 }
 

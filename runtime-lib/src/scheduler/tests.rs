@@ -4,7 +4,7 @@
 use super::*;
 use crate::builtins::{self, table};
 use crate::callback::{self, CallMode};
-use crate::function::{self, FnInfo};
+use crate::function;
 use crate::testutil::*;
 use crate::{display, heap, stdout, string};
 
@@ -39,18 +39,6 @@ fn hook(f: Value, args: &[Value], _mode: CallMode) -> RtResult<Value> {
     }
 }
 
-fn user_fn(code: usize) -> Value {
-    let id = function::register(FnInfo {
-        name: Some(format!("body{code}")),
-        params: 1,
-        required: 1,
-        self_first: false,
-        is_async: false,
-        code,
-    });
-    function::new_user(id, Vec::new()).unwrap()
-}
-
 fn setup() {
     callback::set_call_hook(hook);
     reset();
@@ -61,7 +49,7 @@ fn tasks_start_in_fifo_order_when_main_awaits() {
     rooted(|| {
         setup();
         stdout::start_capture();
-        let print = user_fn(0);
+        let print = user_fn("body0", 0);
         let a = spawn(print, vec![int(1)]).unwrap();
         let _b = spawn(print, vec![int(2)]).unwrap();
         let c = spawn(print, vec![int(3)]).unwrap();
@@ -97,7 +85,7 @@ fn builtin_callees_and_errors_are_outcomes() {
 fn tasks_suspend_inside_their_bodies_and_chain() {
     rooted(|| {
         setup();
-        let waiter = user_fn(1);
+        let waiter = user_fn("body1", 1);
         let timer = delay(2.0).unwrap();
         let t1 = spawn(waiter, vec![timer]).unwrap();
         let t2 = spawn(waiter, vec![t1]).unwrap();
@@ -121,7 +109,7 @@ fn timers_fire_in_deadline_order_then_call_order() {
     rooted(|| {
         setup();
         stdout::start_capture();
-        let sleeper = user_fn(3);
+        let sleeper = user_fn("body3", 3);
         let tasks: Vec<Value> = [30, 10, 20, 10, 0]
             .iter()
             .map(|&ms| spawn(sleeper, vec![int(ms)]).unwrap())
@@ -137,7 +125,7 @@ fn timers_fire_in_deadline_order_then_call_order() {
 fn values_on_suspended_task_stacks_survive_collection() {
     rooted(|| {
         setup();
-        let keeper = user_fn(2);
+        let keeper = user_fn("body2", 2);
         let tasks: Vec<Value> = (0..50)
             .map(|i| spawn(keeper, vec![int(i)]).unwrap())
             .collect();
@@ -159,7 +147,7 @@ fn awaiting_the_current_task_or_a_waiter_is_a_cycle() {
         let me = current().unwrap();
         assert_eq!(err(await_task(me)), "await cycle detected");
         // A task that waits for the main task, which then waits for it.
-        let waiter = user_fn(1);
+        let waiter = user_fn("body1", 1);
         let t = spawn(waiter, vec![me]).unwrap();
         await_task(delay(0.0).unwrap()).unwrap(); // t starts and waits for main
         assert_eq!(err(await_task(t)), "await cycle detected");
@@ -170,7 +158,7 @@ fn awaiting_the_current_task_or_a_waiter_is_a_cycle() {
 fn the_task_limit_is_a_runtime_error() {
     rooted(|| {
         setup();
-        let print = user_fn(0);
+        let print = user_fn("body0", 0);
         let limit = {
             let s = sched().unwrap();
             let old = s.max_tasks;
@@ -189,7 +177,7 @@ fn the_task_limit_is_a_runtime_error() {
 fn sleeping_tasks_cost_little_memory() {
     rooted(|| {
         setup();
-        let keeper = user_fn(2);
+        let keeper = user_fn("body2", 2);
         let n = 2_000;
         let tasks: Vec<Value> = (0..n)
             .map(|i| spawn(keeper, vec![int(i)]).unwrap())
@@ -202,17 +190,6 @@ fn sleeping_tasks_cost_little_memory() {
             await_task(*t).unwrap();
         }
     })
-}
-
-/// A pipe with non-blocking ends: (read, write).
-fn pipe() -> (RawFd, RawFd) {
-    let mut fds = [0; 2];
-    // SAFETY: plain system call into a two-element array.
-    assert_eq!(
-        unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_NONBLOCK | libc::O_CLOEXEC) },
-        0
-    );
-    (fds[0], fds[1])
 }
 
 /// An I/O task reading what is in the pipe (at least one byte) as a string.
@@ -243,10 +220,10 @@ fn write_all(fd: RawFd, text: &str) {
 fn io_tasks_complete_when_their_descriptor_is_ready() {
     rooted(|| {
         setup();
-        let (r, w) = pipe();
+        let (r, w) = pipe(libc::O_NONBLOCK);
         let t = read_task(r);
         // Nothing written yet: a timer runs first, then the write makes the reader ready.
-        let sleeper = user_fn(3);
+        let sleeper = user_fn("body3", 3);
         let s2 = spawn(sleeper, vec![int(5)]).unwrap();
         stdout::start_capture();
         await_task(s2).unwrap();
@@ -273,11 +250,11 @@ fn io_tasks_complete_when_their_descriptor_is_ready() {
 fn waiting_for_a_timer_and_io_together_sleeps_in_epoll() {
     rooted(|| {
         setup();
-        let (r, w) = pipe();
+        let (r, w) = pipe(libc::O_NONBLOCK);
         let t = read_task(r);
         // A task writes after 20 ms: main sleeps in epoll until then.
         let start = std::time::Instant::now();
-        let sleeper = user_fn(3);
+        let sleeper = user_fn("body3", 3);
         let _s = spawn(sleeper, vec![int(20)]).unwrap();
         let writer = delay(20.0).unwrap();
         await_task(writer).unwrap();
@@ -302,7 +279,7 @@ fn yield_lets_ready_tasks_run_first() {
     rooted(|| {
         setup();
         stdout::start_capture();
-        let print = user_fn(0);
+        let print = user_fn("body0", 0);
         let t = spawn(print, vec![int(1)]).unwrap();
         stdout::write_str("before;");
         yield_now().unwrap();

@@ -604,10 +604,15 @@ impl<'a, 'ctx> FnEmitter<'a, 'ctx> {
                     self.v(*value)?.into(),
                 ],
             )?,
-            Call { callee, args } => {
+            Call { callee, args } | AsyncCall { callee, args } => {
+                let entry = if matches!(kind, AsyncCall { .. }) {
+                    "solvra_spawn"
+                } else {
+                    "solvra_call_value"
+                };
                 let arr = self.array_of(args)?;
                 self.call_checked(
-                    "solvra_call_value",
+                    entry,
                     &[
                         self.out(result)?.into(),
                         self.v(*callee)?.into(),
@@ -632,39 +637,20 @@ impl<'a, 'ctx> FnEmitter<'a, 'ctx> {
                 callee,
                 receiver,
                 args,
-            } => {
-                let arr = self.array_of(args)?;
-                self.call_checked(
-                    "solvra_call_method",
-                    &[
-                        self.out(result)?.into(),
-                        self.v(*callee)?.into(),
-                        self.v(*receiver)?.into(),
-                        arr.into(),
-                        usize_(args.len() as u64).into(),
-                    ],
-                )?;
             }
-            AsyncCall { callee, args } => {
-                let arr = self.array_of(args)?;
-                self.call_checked(
-                    "solvra_spawn",
-                    &[
-                        self.out(result)?.into(),
-                        self.v(*callee)?.into(),
-                        arr.into(),
-                        usize_(args.len() as u64).into(),
-                    ],
-                )?;
-            }
-            AsyncMethod {
+            | AsyncMethod {
                 callee,
                 receiver,
                 args,
             } => {
+                let entry = if matches!(kind, AsyncMethod { .. }) {
+                    "solvra_spawn_method"
+                } else {
+                    "solvra_call_method"
+                };
                 let arr = self.array_of(args)?;
                 self.call_checked(
-                    "solvra_spawn_method",
+                    entry,
                     &[
                         self.out(result)?.into(),
                         self.v(*callee)?.into(),

@@ -43,22 +43,20 @@ fn file_reads_never_split_a_character() {
 fn pipe_reads_carry_a_cut_character_to_the_next_read() {
     rooted(|| {
         scheduler::reset();
-        let mut fds = [0; 2];
-        // SAFETY: plain system call into a two-element array.
-        assert_eq!(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) }, 0);
+        let (read_fd, write_fd) = pipe(0);
         // SAFETY: a new descriptor the pipe resource takes over.
-        let read_end = unsafe { OwnedFd::from_raw_fd(fds[0]) };
+        let read_end = unsafe { OwnedFd::from_raw_fd(read_fd) };
         let h = handle::new(Box::new(pipe::Pipe::new(read_end, false).unwrap())).unwrap();
         let euro = "€".as_bytes();
-        write_all(fds[1], &[b'a', euro[0], euro[1]]);
+        write_all(write_fd, &[b'a', euro[0], euro[1]]);
         let t = run("__proc_read", &[h, int(10)]).unwrap();
         assert_eq!(r(await_task(t)), "a");
-        write_all(fds[1], &[euro[2], b'b']);
+        write_all(write_fd, &[euro[2], b'b']);
         let t = run("__proc_read", &[h, int(1)]).unwrap();
         assert_eq!(r(await_task(t)), "€");
-        write_all(fds[1], b"cd");
+        write_all(write_fd, b"cd");
         // SAFETY: closing our write end: the reader sees the end of the input.
-        unsafe { libc::close(fds[1]) };
+        unsafe { libc::close(write_fd) };
         let all = run("__proc_read", &[h]).unwrap();
         assert_eq!(r(await_task(all)), "bcd");
         let end = run("__proc_read", &[h, int(4)]).unwrap();
@@ -77,11 +75,9 @@ fn pipe_reads_carry_a_cut_character_to_the_next_read() {
 fn closing_a_pipe_fails_the_tasks_reading_it() {
     rooted(|| {
         scheduler::reset();
-        let mut fds = [0; 2];
-        // SAFETY: plain system call into a two-element array.
-        assert_eq!(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) }, 0);
+        let (read_fd, write_fd) = pipe(0);
         // SAFETY: a new descriptor the pipe resource takes over.
-        let read_end = unsafe { OwnedFd::from_raw_fd(fds[0]) };
+        let read_end = unsafe { OwnedFd::from_raw_fd(read_fd) };
         let h = handle::new(Box::new(pipe::Pipe::new(read_end, false).unwrap())).unwrap();
         let t = run("__proc_read", &[h]).unwrap();
         run("__sys_close", &[h]).unwrap();
@@ -92,7 +88,7 @@ fn closing_a_pipe_fails_the_tasks_reading_it() {
             format!("read: <handle {id}> is closed")
         );
         // SAFETY: closing the test's write end.
-        unsafe { libc::close(fds[1]) };
+        unsafe { libc::close(write_fd) };
     })
 }
 
