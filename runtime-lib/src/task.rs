@@ -10,13 +10,13 @@ pub enum TaskState {
     /// Created and queued; holds the callee and arguments of the call to start.
     Pending {
         callee: Value,
-        args: Vec<Value>,
+        args: Box<[Value]>,
     },
     /// Started (running, or suspended in an `await`), keeping its call alive for the
     /// collector. The main task and `delay` tasks have no call: a null callee.
     Started {
         callee: Value,
-        args: Vec<Value>,
+        args: Box<[Value]>,
     },
     Done(Result<Value, RtError>),
 }
@@ -24,7 +24,59 @@ pub enum TaskState {
 pub struct TaskObj {
     pub state: TaskState,
     /// Tasks waiting for this one, in the order they started waiting.
-    pub waiters: Vec<Value>,
+    pub waiters: Waiters,
+    /// The scheduler's record of the task once it runs on a native context (`NO_SLOT` before).
+    pub slot: u32,
+}
+
+// With its 8-byte header a task object fills an 80-byte heap slot; 8 bytes more would put every
+// task in the 96-byte class (docs/SCHEDULER.md counts the bytes of a sleeping task).
+#[cfg(target_pointer_width = "64")]
+const _: () = assert!(std::mem::size_of::<TaskObj>() <= 72);
+
+/// `TaskObj::slot` of a task that has no native context (not started, a timer, an I/O task).
+pub const NO_SLOT: u32 = u32::MAX;
+
+/// The waiter list of a task. Almost every awaited task has one waiter, which is kept inline:
+/// awaiting allocates nothing (100 000 sleeping tasks each await their own `delay` task).
+/// `Many` is boxed so the enum is 24 bytes with every compiler (older ones cannot fold a
+/// `Vec`'s and a `Value`'s spare bits into one tag).
+#[derive(Default)]
+pub enum Waiters {
+    #[default]
+    None,
+    One(Value),
+    Many(Box<Vec<Value>>),
+}
+
+impl Waiters {
+    pub fn push(&mut self, w: Value) {
+        *self = match std::mem::take(self) {
+            Waiters::None => Waiters::One(w),
+            Waiters::One(first) => Waiters::Many(Box::new(vec![first, w])),
+            Waiters::Many(mut all) => {
+                all.push(w);
+                Waiters::Many(all)
+            }
+        };
+    }
+
+    pub fn as_slice(&self) -> &[Value] {
+        match self {
+            Waiters::None => &[],
+            Waiters::One(w) => std::slice::from_ref(w),
+            Waiters::Many(all) => all,
+        }
+    }
+
+    /// Removes `w` (a waiter that stops waiting), keeping the others' order.
+    pub fn remove(&mut self, w: Value) {
+        match self {
+            Waiters::One(only) if *only == w => *self = Waiters::None,
+            Waiters::Many(all) => all.retain(|x| *x != w),
+            _ => {}
+        }
+    }
 }
 
 impl HeapObject for TaskObj {
@@ -33,8 +85,12 @@ impl HeapObject for TaskObj {
 
 pub fn new_pending(callee: Value, args: Vec<Value>) -> RtResult<Value> {
     let ptr = heap::alloc(TaskObj {
-        state: TaskState::Pending { callee, args },
-        waiters: Vec::new(),
+        state: TaskState::Pending {
+            callee,
+            args: args.into_boxed_slice(),
+        },
+        waiters: Waiters::None,
+        slot: NO_SLOT,
     })?;
     Ok(Value::heap(Tag::Task, ptr as *mut GcHeader))
 }
@@ -55,7 +111,7 @@ pub fn start<'a>(t: Value) -> (Value, &'a [Value]) {
         &mut obj.state,
         TaskState::Started {
             callee: Value::NULL,
-            args: Vec::new(),
+            args: Box::default(),
         },
     );
     match pending {
@@ -73,6 +129,33 @@ pub fn start<'a>(t: Value) -> (Value, &'a [Value]) {
         other => {
             obj.state = other;
             (Value::NULL, &[])
+        }
+    }
+}
+
+/// A task (or none) kept as its address alone, half the size of a `Value`: the scheduler keeps
+/// one per timer and a few per started task.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct TaskRef(u64);
+
+impl TaskRef {
+    pub const NONE: TaskRef = TaskRef(0);
+
+    pub fn new(t: Value) -> TaskRef {
+        debug_assert_eq!(t.tag, Tag::Task);
+        TaskRef(t.bits)
+    }
+
+    pub fn is_none(self) -> bool {
+        self.0 == 0
+    }
+
+    /// The task value; `Value::NULL` for `NONE`.
+    pub fn value(self) -> Value {
+        if self.is_none() {
+            Value::NULL
+        } else {
+            Value::heap(Tag::Task, self.0 as usize as *mut GcHeader)
         }
     }
 }
@@ -97,5 +180,5 @@ pub unsafe fn trace(obj: *mut GcHeader, visit: &mut dyn FnMut(Value)) {
         TaskState::Done(Ok(v)) => visit(*v),
         TaskState::Done(Err(_)) => {}
     }
-    t.waiters.iter().for_each(|w| visit(*w));
+    t.waiters.as_slice().iter().for_each(|w| visit(*w));
 }

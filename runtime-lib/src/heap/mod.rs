@@ -47,7 +47,6 @@ use std::collections::BTreeMap;
 
 pub use arena::{Arena, BumpArena};
 pub use collect::collect;
-pub(crate) use space::AddrHasher;
 pub(crate) use stack::set_base_exact as set_stack_base_exact;
 pub use stack::{base as stack_base, set_stack_base, with_stack_base};
 

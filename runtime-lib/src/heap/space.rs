@@ -17,11 +17,11 @@ use std::alloc::Layout;
 use std::collections::{BTreeMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
 
-/// Hashes addresses (heap blocks here, task objects in the scheduler): they are already unique,
+/// Hashes addresses of heap blocks: they are already unique,
 /// so one multiplication mixes them, and the rotation brings its well-mixed high bits down to
 /// where the table picks buckets (the low bits of an aligned address are always zero).
 #[derive(Default)]
-pub(crate) struct AddrHasher(u64);
+struct AddrHasher(u64);
 
 impl AddrHasher {
     fn mix(x: u64) -> u64 {

@@ -20,7 +20,7 @@
 //!
 //! Scheduler state is per thread, like the heap. No `&mut` to it is held across a switch.
 
-mod context;
+pub(crate) mod context;
 mod event_loop;
 #[cfg(test)]
 mod tests;
@@ -28,21 +28,17 @@ mod tests;
 pub use event_loop::{Interest, IoOp, IoStep};
 
 use crate::error::{RtError, RtResult};
-use crate::heap::{self, AddrHasher, RootSource};
-use crate::task::{self, TaskState};
+use crate::heap::{self, RootSource};
+use crate::task::{self, TaskRef, TaskState};
 use crate::value::{Tag, Value};
 use crate::{aot, callback, stdout};
 use context::Stack;
 use event_loop::EventLoop;
 use std::cell::Cell;
 use std::cmp::Ordering;
-use std::collections::{BinaryHeap, HashMap, VecDeque};
-use std::hash::BuildHasherDefault;
+use std::collections::{BinaryHeap, VecDeque};
 use std::os::unix::io::RawFd;
 use std::time::{Duration, Instant};
-
-/// Maps keyed by task addresses (SipHash would cost more than the rest of a switch).
-type TaskMap<V> = HashMap<u64, V, BuildHasherDefault<AddrHasher>>;
 
 /// Address space reserved for the run stack (committed only as touched): room for deep
 /// recursion inside a task, as on the main thread.
@@ -58,21 +54,50 @@ const SWITCHER_STACK: usize = 64 << 10;
 /// Default for `SOLVRA_MAX_TASKS`: tasks that exist and are not done.
 const DEFAULT_MAX_TASKS: usize = 1_000_000;
 
-/// A task that has run and is not running now.
-struct Saved {
-    /// Its context (stack pointer at the switch).
+/// The record of a task that runs on a native context, from its start until it finishes; it
+/// lives in `Sched::slots` at the index its task object holds (`TaskObj::slot`), so a switch
+/// finds it without a map lookup. Slot 0 is the main task's.
+///
+/// 100 000 sleeping tasks keep 100 000 slots, so the fields are kept small.
+struct Slot {
+    /// The task, or none while the slot is free.
+    task: TaskRef,
+    /// Its context (stack pointer at the last switch away from it).
     sp: usize,
-    /// Its frames `[sp, run stack top)`, when they are not on the run stack.
-    image: Vec<u8>,
+    /// Its frames `[sp, run stack top)`, when they are not on the run stack (`in_image`).
+    /// The buffer stays when the frames go back, and is reused when they are saved again with
+    /// the same length, so two tasks taking turns do not allocate.
+    image: Box<[u8]>,
     in_image: bool,
     /// Compiled-code call depth at the switch.
     depth: u32,
+    /// The task it waits for in `await`, for cycle detection.
+    awaiting: TaskRef,
+    /// The deadline of the timer that woke it, until it runs (see `Sched::base`).
+    woken_at: Option<Instant>,
 }
+
+impl Slot {
+    fn new(task: TaskRef) -> Slot {
+        Slot {
+            task,
+            sp: 0,
+            image: Box::default(),
+            in_image: false,
+            depth: 0,
+            awaiting: TaskRef::NONE,
+            woken_at: None,
+        }
+    }
+}
+
+/// Index of the main task's slot.
+const MAIN: usize = 0;
 
 struct Timer {
     deadline: Instant,
     seq: u64,
-    task: Value,
+    task: TaskRef,
 }
 
 impl PartialEq for Timer {
@@ -97,18 +122,15 @@ struct Sched {
     ready: VecDeque<Value>,
     timers: BinaryHeap<Timer>,
     timer_seq: u64,
-    /// What each waiting task awaits, for cycle detection.
-    waiting_on: TaskMap<Value>,
     main: Value,
     current: Value,
-    /// The main task's context while another task runs, and its stack's base.
-    main_sp: usize,
+    /// The base of the main task's stack (the thread's).
     main_base: usize,
-    main_depth: u32,
     /// Where a finished task's last switch stores its context, never to be continued.
     finished_sp: usize,
-    /// Tasks that have started and are not running, by task.
-    saved: TaskMap<(Value, Box<Saved>)>,
+    /// Every task on a native context (`Slot`), and the free slots.
+    slots: Vec<Slot>,
+    free_slots: Vec<u32>,
     run_stack: Option<Stack>,
     /// The task whose frames are on the run stack.
     owner: Option<Value>,
@@ -116,8 +138,6 @@ struct Sched {
     switcher_sp: usize,
     /// The task the switcher is to continue.
     request: Value,
-    /// Tasks woken by a timer, and that timer's deadline.
-    woken_at: TaskMap<Instant>,
     /// Tasks waiting for file descriptors.
     io: EventLoop,
     /// The deadline the running task was woken for: its `delay`s count from it rather than
@@ -144,10 +164,12 @@ impl RootSource for Roots {
         // SAFETY: the collector runs on this thread between scheduler steps.
         let s = unsafe { &*p };
         s.ready.iter().for_each(|v| visit(*v));
-        s.timers.iter().for_each(|t| visit(t.task));
-        s.waiting_on.values().for_each(|v| visit(*v));
+        s.timers.iter().for_each(|t| visit(t.task.value()));
         s.io.trace(visit);
-        s.saved.values().for_each(|(t, _)| visit(*t));
+        for slot in &s.slots {
+            visit(slot.task.value());
+            visit(slot.awaiting.value());
+        }
         visit(s.main);
         visit(s.current);
         visit(s.request);
@@ -168,20 +190,17 @@ fn sched() -> RtResult<&'static mut Sched> {
         ready: VecDeque::new(),
         timers: BinaryHeap::new(),
         timer_seq: 0,
-        waiting_on: TaskMap::default(),
         main: Value::NULL,
         current: Value::NULL,
-        main_sp: 0,
         main_base: heap::stack_base(),
-        main_depth: 0,
         finished_sp: 0,
-        saved: TaskMap::default(),
+        slots: Vec::new(),
+        free_slots: Vec::new(),
         run_stack: None,
         owner: None,
         switcher: None,
         switcher_sp: 0,
         request: Value::NULL,
-        woken_at: TaskMap::default(),
         io: EventLoop::default(),
         base: None,
         deadlock: None,
@@ -196,10 +215,18 @@ fn sched() -> RtResult<&'static mut Sched> {
     heap::leak_root(Roots);
     // SAFETY: just created.
     let s = unsafe { &mut *p };
+    start_main(s)?;
+    Ok(s)
+}
+
+/// A fresh main task in slot 0 of empty slots.
+fn start_main(s: &mut Sched) -> RtResult<()> {
     let main = task::new_started()?;
+    task::obj(main).slot = MAIN as u32;
+    s.slots.push(Slot::new(TaskRef::new(main)));
     s.main = main;
     s.current = main;
-    Ok(s)
+    Ok(())
 }
 
 /// Forgets every task (for running another program on this thread). Only the main task may
@@ -214,10 +241,13 @@ pub fn reset() {
     debug_assert!(s.current == s.main);
     s.ready.clear();
     s.timers.clear();
-    s.waiting_on.clear();
-    s.saved.clear();
+    for slot in s.slots.drain(..) {
+        if !slot.task.is_none() {
+            task::obj(slot.task.value()).slot = task::NO_SLOT;
+        }
+    }
+    s.free_slots.clear();
     s.owner = None;
-    s.woken_at.clear();
     s.io = EventLoop::default();
     s.base = None;
     s.deadlock = None;
@@ -226,10 +256,8 @@ pub fn reset() {
     s.main_base = heap::stack_base();
     s.main = Value::NULL;
     s.current = Value::NULL;
-    if let Ok(main) = task::new_started() {
-        s.main = main;
-        s.current = main;
-    }
+    // Out of memory here leaves no main task; the next `sched()` user fails the same way.
+    let _ = start_main(s);
 }
 
 /// The running task (the main task if no other task has run).
@@ -284,7 +312,7 @@ pub fn delay(ms: f64) -> RtResult<Value> {
     s.timers.push(Timer {
         deadline,
         seq: s.timer_seq,
-        task: t,
+        task: TaskRef::new(t),
     });
     Ok(t)
 }
@@ -352,13 +380,13 @@ fn plan_await(t: Value) -> RtResult<Option<Switch>> {
         if cur == me {
             return Err(RtError::new("await cycle detected"));
         }
-        match s.waiting_on.get(&cur.bits) {
-            Some(&next) => cur = next,
-            None => break,
+        match slot(s, cur) {
+            Some(waiting) if !waiting.awaiting.is_none() => cur = waiting.awaiting.value(),
+            _ => break,
         }
     }
     task::obj(t).waiters.push(me);
-    s.waiting_on.insert(me.bits, t);
+    running_slot(s, me).awaiting = TaskRef::new(t);
     let next = match pick_next(s) {
         Some(next) => next,
         None if me == s.main => {
@@ -399,8 +427,21 @@ fn await_outcome(t: Value) -> RtResult<Value> {
 }
 
 fn stop_waiting(s: &mut Sched, me: Value, t: Value) {
-    s.waiting_on.remove(&me.bits);
-    task::obj(t).waiters.retain(|w| *w != me);
+    running_slot(s, me).awaiting = TaskRef::NONE;
+    task::obj(t).waiters.remove(me);
+}
+
+/// The slot of `t`, if it runs on a native context.
+fn slot(s: &mut Sched, t: Value) -> Option<&mut Slot> {
+    match task::obj(t).slot {
+        task::NO_SLOT => None,
+        i => Some(&mut s.slots[i as usize]),
+    }
+}
+
+/// The slot of a task that has started (the running task, a waiter).
+fn running_slot(s: &mut Sched, t: Value) -> &mut Slot {
+    &mut s.slots[task::obj(t).slot as usize]
 }
 
 /// Marks `t` done and appends its waiters to the ready queue.
@@ -409,8 +450,8 @@ fn complete(s: &mut Sched, t: Value, outcome: RtResult<Value>) {
     let obj = task::obj(t);
     obj.state = TaskState::Done(outcome);
     s.live = s.live.saturating_sub(1);
-    for w in std::mem::take(&mut obj.waiters) {
-        s.waiting_on.remove(&w.bits);
+    for &w in std::mem::take(&mut obj.waiters).as_slice() {
+        running_slot(s, w).awaiting = TaskRef::NONE;
         s.ready.push_back(w);
     }
 }
@@ -419,10 +460,11 @@ fn complete(s: &mut Sched, t: Value, outcome: RtResult<Value>) {
 fn fire_timers(s: &mut Sched, now: Instant) {
     while s.timers.peek().map_or(false, |t| t.deadline <= now) {
         let timer = s.timers.pop().expect("peeked");
-        for w in &task::obj(timer.task).waiters {
-            s.woken_at.insert(w.bits, timer.deadline);
+        let t = timer.task.value();
+        for &w in task::obj(t).waiters.as_slice() {
+            running_slot(s, w).woken_at = Some(timer.deadline);
         }
-        complete(s, timer.task, Ok(Value::NULL));
+        complete(s, t, Ok(Value::NULL));
     }
 }
 
@@ -468,7 +510,7 @@ fn poll_io(s: &mut Sched, timeout_ms: i32) {
 /// Bookkeeping when `t` becomes the running task.
 fn enter(s: &mut Sched, t: Value) {
     s.current = t;
-    s.base = s.woken_at.remove(&t.bits);
+    s.base = slot(s, t).and_then(|slot| slot.woken_at.take());
 }
 
 /// Switches from the running task `from` to `to`; returns when `from` runs again (never if it
@@ -488,42 +530,36 @@ fn prepare_switch(from: Value, to: Value, finished: bool) -> Switch {
     enter(s, to);
     let depth = aot::swap_call_depth(0);
     if from == s.main {
-        s.main_depth = depth;
-        s.main_sp = 0;
+        // `make_resident` may add a slot, so the main slot is looked up after it.
         let to_sp = make_resident(s, to);
         heap::set_stack_base_exact(run_top(s));
+        let main = &mut s.slots[MAIN];
+        main.depth = depth;
+        main.sp = 0;
         return Switch {
-            save: &mut s.main_sp,
+            save: &mut main.sp,
             to: to_sp,
         };
     }
     let save: *mut usize = if finished {
         s.owner = None;
-        s.saved.remove(&from.bits);
+        free_slot(s, from);
         &mut s.finished_sp
     } else {
-        let entry = s.saved.entry(from.bits).or_insert_with(|| {
-            (
-                from,
-                Box::new(Saved {
-                    sp: 0,
-                    image: Vec::new(),
-                    in_image: false,
-                    depth: 0,
-                }),
-            )
-        });
-        entry.1.in_image = false;
-        entry.1.depth = depth;
-        &mut entry.1.sp
+        let saved = running_slot(s, from);
+        saved.in_image = false;
+        saved.depth = depth;
+        &mut saved.sp
     };
     if to == s.main {
         heap::set_stack_base_exact(s.main_base);
         return Switch {
             save,
-            to: s.main_sp,
+            to: s.slots[MAIN].sp,
         };
     }
+    // The switcher may add `to`'s slot, moving the slots; `save` is written before that, by
+    // the switch into the switcher.
     s.request = to;
     Switch {
         save,
@@ -535,17 +571,14 @@ fn prepare_switch(from: Value, to: Value, finished: bool) -> Switch {
 #[inline(never)]
 fn resumed() {
     let s = sched().expect("scheduler");
-    if s.current == s.main {
-        heap::set_stack_base_exact(s.main_base);
-        aot::swap_call_depth(s.main_depth);
+    let base = if s.current == s.main {
+        s.main_base
     } else {
-        heap::set_stack_base_exact(run_top(s));
-        let depth = s
-            .saved
-            .get(&s.current.bits)
-            .map_or(0, |(_, saved)| saved.depth);
-        aot::swap_call_depth(depth);
-    }
+        run_top(s)
+    };
+    heap::set_stack_base_exact(base);
+    let me = s.current;
+    aot::swap_call_depth(running_slot(s, me).depth);
 }
 
 fn run_top(s: &Sched) -> usize {
@@ -584,41 +617,63 @@ fn make_resident(s: &mut Sched, t: Value) -> usize {
     }
     let top = run_top(s);
     if s.owner == Some(t) {
-        if let Some((_, saved)) = s.saved.get(&t.bits) {
-            return saved.sp;
-        }
+        return running_slot(s, t).sp;
     }
     if let Some(owner) = s.owner.take() {
-        if let Some((_, saved)) = s.saved.get_mut(&owner.bits) {
-            if !saved.in_image {
-                let len = top - saved.sp;
-                saved.image.clear();
-                // SAFETY: `[sp, top)` holds the owner's frames, which nothing runs on now.
-                saved.image.extend_from_slice(unsafe {
-                    std::slice::from_raw_parts(saved.sp as *const u8, len)
-                });
-                saved.in_image = true;
+        let saved = running_slot(s, owner);
+        if !saved.in_image {
+            // SAFETY: `[sp, top)` holds the owner's frames, which nothing runs on now.
+            let frames =
+                unsafe { std::slice::from_raw_parts(saved.sp as *const u8, top - saved.sp) };
+            if saved.image.len() == frames.len() {
+                saved.image.copy_from_slice(frames);
+            } else {
+                saved.image = frames.into();
             }
+            saved.in_image = true;
         }
     }
     s.owner = Some(t);
-    match s.saved.get_mut(&t.bits) {
-        Some((_, saved)) => {
-            debug_assert!(saved.in_image);
-            // SAFETY: copying the task's frames back to the addresses they were taken from.
-            unsafe {
-                std::ptr::copy_nonoverlapping(
-                    saved.image.as_ptr(),
-                    saved.sp as *mut u8,
-                    saved.image.len(),
-                )
-            };
-            saved.in_image = false;
-            saved.sp
-        }
-        // SAFETY: the run stack is free: its previous owner's frames were just saved.
-        None => unsafe { context::prepare(top, task_main, 0) },
+    if let Some(saved) = slot(s, t) {
+        debug_assert!(saved.in_image);
+        // SAFETY: copying the task's frames back to the addresses they were taken from.
+        unsafe {
+            std::ptr::copy_nonoverlapping(
+                saved.image.as_ptr(),
+                saved.sp as *mut u8,
+                saved.image.len(),
+            )
+        };
+        saved.in_image = false;
+        return saved.sp;
     }
+    // SAFETY: the run stack is free: its previous owner's frames were just saved.
+    let sp = unsafe { context::prepare(top, task_main, 0) };
+    new_slot(s, t).sp = sp;
+    sp
+}
+
+/// Gives `t`, which starts on a native context now, a slot.
+fn new_slot(s: &mut Sched, t: Value) -> &mut Slot {
+    let i = match s.free_slots.pop() {
+        Some(i) => {
+            s.slots[i as usize].task = TaskRef::new(t);
+            i as usize
+        }
+        None => {
+            s.slots.push(Slot::new(TaskRef::new(t)));
+            s.slots.len() - 1
+        }
+    };
+    task::obj(t).slot = i as u32;
+    &mut s.slots[i]
+}
+
+/// Frees the slot of `t`, which finished.
+fn free_slot(s: &mut Sched, t: Value) {
+    let i = std::mem::replace(&mut task::obj(t).slot, task::NO_SLOT);
+    s.slots[i as usize] = Slot::new(TaskRef::NONE);
+    s.free_slots.push(i);
 }
 
 /// The first frame of every task other than the main task: runs the task's call and finishes
@@ -673,14 +728,18 @@ pub(crate) fn scan_inactive_stacks(found: &mut dyn FnMut(usize)) {
             a += word;
         }
     };
-    if s.current != s.main && s.main_sp != 0 && s.main_sp < s.main_base {
-        scan_range(s.main_sp, s.main_base);
+    let main_sp = s.slots.get(MAIN).map_or(0, |main| main.sp);
+    if s.current != s.main && main_sp != 0 && main_sp < s.main_base {
+        scan_range(main_sp, s.main_base);
     }
-    for (t, saved) in s.saved.values() {
+    for saved in s.slots.iter().skip(MAIN + 1) {
+        if saved.task.is_none() {
+            continue;
+        }
         if saved.in_image {
             let start = saved.image.as_ptr() as usize;
             scan_range(start, start + saved.image.len());
-        } else if *t != s.current {
+        } else if saved.task.value() != s.current {
             scan_range(saved.sp, run_top(s));
         }
     }
@@ -694,8 +753,5 @@ pub fn saved_frame_bytes() -> usize {
     }
     // SAFETY: read-only look at this thread's state.
     let s = unsafe { &*p };
-    s.saved
-        .values()
-        .map(|(_, saved)| saved.image.capacity())
-        .sum()
+    s.slots.iter().map(|saved| saved.image.len()).sum()
 }
