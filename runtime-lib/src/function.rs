@@ -46,8 +46,26 @@ pub fn register(info: FnInfo) -> FnId {
     })
 }
 
-pub fn info(id: FnId) -> FnInfo {
-    TABLE.with(|t| t.borrow()[id.0 as usize].clone())
+/// What a call of a function needs to know, copied out of the table without its name (a call
+/// must not allocate).
+#[derive(Clone, Copy, Debug)]
+pub struct CallInfo {
+    pub is_async: bool,
+    pub code: usize,
+}
+
+/// A user function's `CallInfo` after the arity check for `argc` arguments (the name is read
+/// only for the error).
+pub fn checked_call_info(id: FnId, argc: u32) -> crate::error::RtResult<CallInfo> {
+    TABLE.with(|t| {
+        let t = t.borrow();
+        let f = &t[id.0 as usize];
+        check_arity(f.name.as_deref(), f.params, f.required, argc)?;
+        Ok(CallInfo {
+            is_async: f.is_async,
+            code: f.code,
+        })
+    })
 }
 
 /// The tier's code handle of a function (`FnInfo::code`), without copying its entry.
@@ -152,7 +170,7 @@ pub fn obj<'a>(v: Value) -> &'a mut FunctionObj {
 /// The display name: `<function NAME>` or `<function>` (§3.16).
 pub fn display_name(v: Value) -> Option<String> {
     match obj(v).callee {
-        Callee::User(id) => info(id).name,
+        Callee::User(id) => TABLE.with(|t| t.borrow()[id.0 as usize].name.clone()),
         Callee::Builtin(b) => Some(b.get().name.to_string()),
     }
 }

@@ -89,7 +89,7 @@ mod tests {
     /// argument and register a new handler for "e" (which must not run in the same trigger).
     fn hook(f: Value, args: &[Value], _mode: callback::CallMode) -> RtResult<Value> {
         let code = match function::obj(f).callee {
-            function::Callee::User(id) => function::info(id).code,
+            function::Callee::User(id) => function::code(id),
             function::Callee::Builtin(_) => unreachable!(),
         };
         if code == 1 {

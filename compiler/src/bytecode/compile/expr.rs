@@ -14,7 +14,13 @@ use crate::frontend::resolve::Ref;
 /// True when evaluating `e` may run code that assigns (an assignment, a call, an await).
 pub(super) fn has_effects(e: &Expr) -> bool {
     stacker::maybe_grow(64 * 1024, 4 * 1024 * 1024, || match &e.kind {
-        ExprKind::Assign(..) | ExprKind::Call(..) | ExprKind::Await(_) | ExprKind::Async(_) => true,
+        ExprKind::Assign(..) | ExprKind::Call(..) | ExprKind::Await(_) => true,
+        // `async CALL` evaluates the callee and arguments and queues the task; none of the
+        // callee runs until the creator awaits or finishes (§3.15).
+        ExprKind::Async(call) => match &call.kind {
+            ExprKind::Call(callee, args) => has_effects(callee) || args.iter().any(has_effects),
+            _ => true,
+        },
         ExprKind::Int(_)
         | ExprKind::Float(_)
         | ExprKind::Str(_)
