@@ -141,6 +141,7 @@ abi_table! {
     solvra_aot_main(Ptr) -> I32;
     solvra_register_function(Ptr, Usize, I32, I32, I32, Usize) -> I32;
     solvra_set_main(I32) -> Void;
+    solvra_register_builtin(I32, Ptr) -> Void;
     solvra_main_started() -> I32;
     solvra_trace_push(Ptr, Usize, Ptr, Usize, I32) -> Void;
     solvra_catch_message(Ptr) -> I32;

@@ -83,18 +83,13 @@ pub fn call_value(f: Value, args: &[Value]) -> RtResult<Value> {
 
 fn call(f: Value, args: &[Value], mode: callback::CallMode) -> RtResult<Value> {
     if f.tag != Tag::Function {
-        return Err(RtError::new(format!(
-            "value of type '{}' is not callable",
-            f.type_name()
-        )));
+        return Err(not_callable(f));
     }
     let id = match function::obj(f).callee {
         Callee::Builtin(b) => return builtins::call(b, args),
         Callee::User(id) => id,
     };
-    let info: FnInfo = function::info(id);
-    let argc = args.len() as u32;
-    function::check_arity(info.name.as_deref(), info.params, info.required, argc)?;
+    let info = function::checked_call_info(id, args.len() as u32)?;
     note_main_call(f);
     if info.is_async && mode == callback::CallMode::Nested {
         for a in args {
@@ -118,12 +113,26 @@ fn call(f: Value, args: &[Value], mode: callback::CallMode) -> RtResult<Value> {
     if st == 0 {
         Ok(out)
     } else {
-        if mode == callback::CallMode::TaskBody {
-            // The error ends the task; whoever awaits it sees the error from its own frames.
-            TRACE.with(|t| t.borrow_mut().clear());
-        }
-        Err(error::take_pending().unwrap_or_else(|| RtError::new("unknown error")))
+        Err(call_failed(mode))
     }
+}
+
+// The error paths are out of line: a task suspended inside `call` keeps its frame on the run
+// stack or in its saved image, so every byte of it counts (docs/SCHEDULER.md).
+#[cold]
+#[inline(never)]
+fn not_callable(f: Value) -> RtError {
+    RtError::new(format!("value of type '{}' is not callable", f.type_name()))
+}
+
+#[cold]
+#[inline(never)]
+fn call_failed(mode: callback::CallMode) -> RtError {
+    if mode == callback::CallMode::TaskBody {
+        // The error ends the task; whoever awaits it sees the error from its own frames.
+        TRACE.with(|t| t.borrow_mut().clear());
+    }
+    error::take_pending().unwrap_or_else(|| RtError::new("unknown error"))
 }
 
 /// A call of the entry module's `main`, direct or through `async`, counts as started (§3.2).
@@ -165,6 +174,19 @@ pub unsafe extern "C" fn solvra_register_function(
     .0
 }
 
+/// Makes builtin `id` callable with the implementation that `f` points to (its exported
+/// `solvra_builtin_NAME` static): a program's start function registers the builtins it uses,
+/// so only their code is linked in (builtins/mod.rs).
+///
+/// # Safety
+/// `f` must point to a `BuiltinFn`.
+#[no_mangle]
+pub unsafe extern "C" fn solvra_register_builtin(id: u32, f: *const builtins::BuiltinFn) {
+    if (id as usize) < builtins::table::BUILTINS.len() {
+        builtins::register(BuiltinId(id as u16), *f);
+    }
+}
+
 /// Marks function `id` as the entry module's `main` (§3.2).
 #[no_mangle]
 pub extern "C" fn solvra_set_main(id: u32) {
@@ -182,49 +204,89 @@ fn aot_hook(f: Value, args: &[Value], mode: callback::CallMode) -> RtResult<Valu
 }
 
 /// Runs a compiled program: `start` registers the program's functions and runs the entry
-/// module. Runs on a thread with a large stack, sets up the runtime, reports an uncaught error
-/// (`runtime error: MESSAGE` and the stack trace on stderr) and returns the exit status.
+/// module. Sets up the runtime, reports an uncaught error (`runtime error: MESSAGE` and the
+/// stack trace on stderr) and returns the exit status.
+///
+/// The program runs on this thread, on a stack of its own with room for `MAX_CALL_DEPTH`
+/// compiled frames (the main thread's is too small): the scheduler's context switch moves onto
+/// it and back, so no second thread is needed.
 #[no_mangle]
 pub extern "C" fn solvra_aot_main(start: extern "C" fn() -> i32) -> i32 {
-    let start = start as usize;
-    let worker = std::thread::Builder::new()
-        // Room for MAX_CALL_DEPTH compiled frames; 32-bit targets have less address space.
-        .stack_size(if cfg!(target_pointer_width = "32") {
-            512 << 20
-        } else {
-            1 << 30
-        })
-        .spawn(move || {
-            let base = 0u8;
-            heap::set_stack_base(&base as *const u8);
-            callback::set_call_hook(aot_hook);
-            builtins::start_clock();
-            // SAFETY: `start` is the generated start function.
-            let start: extern "C" fn() -> i32 = unsafe { std::mem::transmute(start) };
-            let code = if start() == 0 {
-                0
-            } else {
-                let err = error::take_pending().unwrap_or_else(|| RtError::new("unknown error"));
-                stdout::flush();
-                let mut report = format!("runtime error: {}\n", err.message);
-                TRACE.with(|t| {
-                    for frame in t.borrow().iter() {
-                        report.push_str("  at ");
-                        report.push_str(frame);
-                        report.push('\n');
-                    }
-                });
-                stdout::write_stderr(&report);
-                1
-            };
-            stdout::finish();
-            heap::report_stats_if_enabled();
-            code
-        });
-    match worker.map(|h| h.join()) {
-        Ok(Ok(code)) => code,
-        _ => 101,
+    // 32-bit targets have less address space.
+    let size = if cfg!(target_pointer_width = "32") {
+        512 << 20
+    } else {
+        1 << 30
+    };
+    let stack = match scheduler::context::Stack::new(size) {
+        Some(stack) => stack,
+        None => {
+            stdout::write_stderr("runtime error: cannot map the program's stack\n");
+            return 101;
+        }
+    };
+    let mut run = ProgramRun {
+        start,
+        code: 101,
+        caller: 0,
+    };
+    // SAFETY: a fresh stack that only this context uses; `run_program` switches back to
+    // `run.caller` when the program is over, and `run` outlives it.
+    unsafe {
+        let sp = scheduler::context::prepare(
+            stack.top(),
+            run_program,
+            &mut run as *mut ProgramRun as usize,
+        );
+        scheduler::context::switch(&mut run.caller, sp);
     }
+    run.code
+}
+
+struct ProgramRun {
+    start: extern "C" fn() -> i32,
+    code: i32,
+    /// The context of `solvra_aot_main`'s caller, to return to.
+    caller: usize,
+}
+
+extern "C" fn run_program(arg: usize) -> ! {
+    // SAFETY: `solvra_aot_main` passes its `ProgramRun`, which lives until this switches back.
+    let run = unsafe { &mut *(arg as *mut ProgramRun) };
+    let start = run.start;
+    run.code = std::panic::catch_unwind(move || run_start(start)).unwrap_or(101);
+    let mut finished = 0;
+    // SAFETY: `caller` was saved by the switch that started this context.
+    unsafe { scheduler::context::switch(&mut finished, run.caller) };
+    unreachable!("the program's context was resumed after it finished");
+}
+
+fn run_start(start: extern "C" fn() -> i32) -> i32 {
+    let base = 0u8;
+    heap::set_stack_base(&base as *const u8);
+    callback::set_call_hook(aot_hook);
+    builtins::start_clock();
+    let code = if start() == 0 {
+        0
+    } else {
+        let err = error::take_pending().unwrap_or_else(|| RtError::new("unknown error"));
+        stdout::flush();
+        let mut report = format!("runtime error: {}\n", err.message);
+        TRACE.with(|t| {
+            for frame in t.borrow().iter() {
+                report.push_str("  at ");
+                report.push_str(frame);
+                report.push('\n');
+            }
+        });
+        stdout::write_stderr(&report);
+        1
+    };
+    stdout::finish();
+    heap::report_stats_if_enabled();
+    // SAFETY: keeps `base` (and so this frame, the collector's stack base) in place until here.
+    unsafe { std::ptr::read_volatile(&base) };
+    code
 }
 
 /// Records a frame of the stack trace while an error propagates out of a compiled function.
@@ -383,16 +445,7 @@ pub unsafe extern "C" fn solvra_namespace_add(
 /// `x = push(x, v)`: appends in place when the array is unshared.
 #[no_mangle]
 pub unsafe extern "C" fn solvra_append(out: *mut Value, a: *const Value, v: *const Value) -> i32 {
-    let (a, v) = (*a, *v);
-    if a.tag != Tag::Array {
-        let push = builtins::table::lookup("push").expect("push is a builtin");
-        return put(out, builtins::call(push, &[a, v]));
-    }
-    let r = array::make_unique(a).map(|unique| {
-        array::push_in_place(unique, v);
-        unique
-    });
-    put(out, r)
+    put(out, builtins::push_owned(*a, *v))
 }
 
 /// `get_method`: the member `key` of an object receiver, which must be a function (§3.12.5).

@@ -10,6 +10,7 @@ use crate::value::Value;
 use crate::{array, display, object, string};
 
 pub fn rooted<R>(f: impl FnOnce() -> R) -> R {
+    crate::builtins::register_all();
     crate::heap::with_stack_base(f)
 }
 

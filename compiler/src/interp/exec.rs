@@ -234,15 +234,7 @@ impl Interp {
                     Op::Append => {
                         let v = self.pop();
                         let a = self.pop();
-                        let r = if a.tag == Tag::Array {
-                            let unique = array::make_unique(a)?;
-                            array::push_in_place(unique, v);
-                            unique
-                        } else {
-                            let push = builtins::table::lookup("push").expect("push is a builtin");
-                            builtins::call(push, &[a, v])?
-                        };
-                        self.stack.push(r);
+                        self.stack.push(builtins::push_owned(a, v)?);
                     }
                     Op::IndexGet => {
                         let i = self.pop();

@@ -4,9 +4,14 @@
 //! `table` is the one list of builtin names, arities and alias paths; the frontend resolves
 //! names against it and every tier dispatches through `call`. Implementations live in one file
 //! per group of §4 (`io`, `convert`, `numeric`, `collections`, `time`, `process`, `events`,
-//! `files`; JSON is `crate::json`); `implementation` maps each table name to its function once
-//! per thread, so a call is an index, not a string match. The optional host builtins of §4.10
-//! raise `builtin 'NAME' is not supported`.
+//! `files`; JSON is `crate::json`; the system, network and IPC builtins are in `syscalls` and
+//! `ipc`). The optional host builtins of §4.10 raise `builtin 'NAME' is not supported`.
+//!
+//! **Linking.** A call is an index into `IMPLS`, which starts empty. Each implementation is also
+//! exported as a static `solvra_builtin_NAME` (declared with `builtin_fns!`); a native program's
+//! start function registers exactly the builtins the program uses from those statics, so the
+//! linker keeps only their code (a hello world does not carry sockets and processes). Hosts that
+//! can run any program — the interpreter, the JIT, tests — call `register_all` first.
 //!
 //! Rooting contract (see heap/mod.rs): callers keep `args` rooted during a call; builtins keep
 //! every fresh value in a local or inside a heap object across their own allocations.
@@ -34,87 +39,136 @@ use crate::heap::{self, RootSource};
 use crate::value::{Tag, Value};
 use crate::{function, json, string};
 use std::cell::RefCell;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use table::{Builtin, BuiltinId, Visibility, BUILTINS};
 
 /// The native implementation of a builtin; arity is already checked.
 pub type BuiltinFn = fn(&[Value]) -> RtResult<Value>;
 
-/// The implementation of the builtin named `name`, or `None` if this runtime does not provide
-/// it (the optional builtins).
-fn implementation(name: &str) -> Option<BuiltinFn> {
-    Some(match name {
-        "prt" => io::prt,
-        "println" => io::println,
-        "endl" => io::endl,
-        "input" => io::input,
-        "io_stdout_writeln" => io::stdout_writeln,
-        "io_stderr_writeln" => io::stderr_writeln,
-        "len" => convert::len,
-        "type" => convert::type_,
-        "to_string" => convert::to_string,
-        "bool" => convert::bool_,
-        "parse_int" => convert::parse_int,
-        "parse_float" => convert::parse_float,
-        "int" => convert::int,
-        "float" => convert::float,
-        "div" => numeric::div,
-        "sbt" => numeric::sbt,
-        "abs" => numeric::abs,
-        "min" => numeric::min,
-        "max" => numeric::max,
-        "pow" => numeric::pow,
-        "sqrt" => numeric::sqrt,
-        "sin" => numeric::sin,
-        "cos" => numeric::cos,
-        "tan" => numeric::tan,
-        "log" => numeric::log,
-        "__svs_floor" => numeric::floor,
-        "__svs_ceil" => numeric::ceil,
-        "__svs_trunc" => numeric::trunc,
-        "__svs_round" => numeric::round,
-        "push" => collections::push,
-        "pop" => collections::pop,
-        "insert" => collections::insert,
-        "remove" => collections::remove,
-        "keys" => collections::keys,
-        "values" => collections::values,
-        "has_key" => collections::has_key,
-        "time" => time::time,
-        "now" => time::now,
-        "now_ms" => time::now_ms,
-        "sleep" => time::sleep,
-        "delay" => time::delay,
-        "random" => time::random,
-        "exit" => process::exit,
-        "env_get" => process::env_get,
-        "env_set" => process::env_set,
-        "on_event" => events::on_event,
-        "trigger_event" => events::trigger_event,
-        "json_stringify" => json_stringify,
-        "json_parse" => json_parse,
-        "read_file" => files::read_file,
-        "write_file" => files::write_file,
-        "open_file" => files::open_file,
-        "close_file" => files::close_file,
-        "fs_exists" => files::fs_exists,
-        "fs_ls" => files::fs_ls,
-        "path_join" => files::path_join,
-        "path_home_dir" => files::path_home_dir,
-        _ => {
-            return crate::syscalls::implementation(name)
-                .or_else(|| crate::ipc::implementation(name))
+/// Declares builtin implementations: `fn NAME` maps a table name to its function, and each
+/// function is exported as the static named after `=`, always `solvra_builtin_` and the table
+/// name (the code generator derives the symbol from the name; a test checks every one).
+macro_rules! builtin_fns {
+    ($vis:vis fn $lookup:ident; $($name:literal => $f:path = $sym:ident,)*) => {
+        $(
+            #[no_mangle]
+            #[allow(non_upper_case_globals)]
+            pub static $sym: $crate::builtins::BuiltinFn = $f;
+        )*
+        /// The exported implementation of the builtin named `name` and its symbol, if it is
+        /// declared here.
+        $vis fn $lookup(name: &str) -> Option<(&'static str, &'static $crate::builtins::BuiltinFn)> {
+            match name {
+                $($name => Some((stringify!($sym), &$sym)),)*
+                _ => None,
+            }
         }
-    })
+    };
+}
+pub(crate) use builtin_fns;
+
+/// The exported implementation of the builtin named `name` and its symbol, or `None` if this
+/// runtime does not provide it (the optional builtins).
+fn implementation(name: &str) -> Option<(&'static str, &'static BuiltinFn)> {
+    own_implementation(name)
+        .or_else(|| crate::syscalls::implementation(name))
+        .or_else(|| crate::ipc::implementation(name))
 }
 
-thread_local! {
-    static IMPLS: Vec<Option<BuiltinFn>> = BUILTINS
+builtin_fns! {
+    fn own_implementation;
+    "prt" => io::prt = solvra_builtin_prt,
+    "println" => io::println = solvra_builtin_println,
+    "endl" => io::endl = solvra_builtin_endl,
+    "input" => io::input = solvra_builtin_input,
+    "io_stdout_writeln" => io::stdout_writeln = solvra_builtin_io_stdout_writeln,
+    "io_stderr_writeln" => io::stderr_writeln = solvra_builtin_io_stderr_writeln,
+    "len" => convert::len = solvra_builtin_len,
+    "type" => convert::type_ = solvra_builtin_type,
+    "to_string" => convert::to_string = solvra_builtin_to_string,
+    "bool" => convert::bool_ = solvra_builtin_bool,
+    "parse_int" => convert::parse_int = solvra_builtin_parse_int,
+    "parse_float" => convert::parse_float = solvra_builtin_parse_float,
+    "int" => convert::int = solvra_builtin_int,
+    "float" => convert::float = solvra_builtin_float,
+    "div" => numeric::div = solvra_builtin_div,
+    "sbt" => numeric::sbt = solvra_builtin_sbt,
+    "abs" => numeric::abs = solvra_builtin_abs,
+    "min" => numeric::min = solvra_builtin_min,
+    "max" => numeric::max = solvra_builtin_max,
+    "pow" => numeric::pow = solvra_builtin_pow,
+    "sqrt" => numeric::sqrt = solvra_builtin_sqrt,
+    "sin" => numeric::sin = solvra_builtin_sin,
+    "cos" => numeric::cos = solvra_builtin_cos,
+    "tan" => numeric::tan = solvra_builtin_tan,
+    "log" => numeric::log = solvra_builtin_log,
+    "__svs_floor" => numeric::floor = solvra_builtin___svs_floor,
+    "__svs_ceil" => numeric::ceil = solvra_builtin___svs_ceil,
+    "__svs_trunc" => numeric::trunc = solvra_builtin___svs_trunc,
+    "__svs_round" => numeric::round = solvra_builtin___svs_round,
+    "push" => collections::push = solvra_builtin_push,
+    "pop" => collections::pop = solvra_builtin_pop,
+    "insert" => collections::insert = solvra_builtin_insert,
+    "remove" => collections::remove = solvra_builtin_remove,
+    "keys" => collections::keys = solvra_builtin_keys,
+    "values" => collections::values = solvra_builtin_values,
+    "has_key" => collections::has_key = solvra_builtin_has_key,
+    "time" => time::time = solvra_builtin_time,
+    "now" => time::now = solvra_builtin_now,
+    "now_ms" => time::now_ms = solvra_builtin_now_ms,
+    "sleep" => time::sleep = solvra_builtin_sleep,
+    "delay" => time::delay = solvra_builtin_delay,
+    "random" => time::random = solvra_builtin_random,
+    "exit" => process::exit = solvra_builtin_exit,
+    "env_get" => process::env_get = solvra_builtin_env_get,
+    "env_set" => process::env_set = solvra_builtin_env_set,
+    "on_event" => events::on_event = solvra_builtin_on_event,
+    "trigger_event" => events::trigger_event = solvra_builtin_trigger_event,
+    "json_stringify" => json_stringify = solvra_builtin_json_stringify,
+    "json_parse" => json_parse = solvra_builtin_json_parse,
+    "read_file" => files::read_file = solvra_builtin_read_file,
+    "write_file" => files::write_file = solvra_builtin_write_file,
+    "open_file" => files::open_file = solvra_builtin_open_file,
+    "close_file" => files::close_file = solvra_builtin_close_file,
+    "fs_exists" => files::fs_exists = solvra_builtin_fs_exists,
+    "fs_ls" => files::fs_ls = solvra_builtin_fs_ls,
+    "path_join" => files::path_join = solvra_builtin_path_join,
+    "path_home_dir" => files::path_home_dir = solvra_builtin_path_home_dir,
+}
+
+/// The registered implementation of each builtin, as a function address (0: not registered).
+/// Process-wide: registration happens once, before any program code runs.
+static IMPLS: [AtomicUsize; BUILTINS.len()] = {
+    #[allow(clippy::declare_interior_mutable_const)]
+    const NONE: AtomicUsize = AtomicUsize::new(0);
+    [NONE; BUILTINS.len()]
+};
+
+/// Makes builtin `id` callable.
+pub fn register(id: BuiltinId, f: BuiltinFn) {
+    IMPLS[id.0 as usize].store(f as usize, Ordering::Relaxed);
+}
+
+/// Registers every builtin this runtime implements (for hosts that run any program).
+pub fn register_all() {
+    for (i, b) in BUILTINS.iter().enumerate() {
+        if b.visibility != Visibility::Optional {
+            if let Some((_, f)) = implementation(b.name) {
+                register(BuiltinId(i as u16), *f);
+            }
+        }
+    }
+}
+
+/// Every exported implementation symbol and its address, for a JIT that links compiled code
+/// against this process's runtime.
+pub fn native_symbols() -> Vec<(String, usize)> {
+    BUILTINS
         .iter()
-        .map(|b| match b.visibility {
-            Visibility::Optional => None,
-            _ => implementation(b.name),
-        })
-        .collect();
+        .filter(|b| b.visibility != Visibility::Optional)
+        .filter_map(|b| implementation(b.name))
+        .map(|(symbol, f)| (symbol.to_string(), f as *const BuiltinFn as usize))
+        .collect()
 }
 
 /// Calls builtin `id` with `args`.
@@ -124,9 +178,13 @@ pub fn call(id: BuiltinId, args: &[Value]) -> RtResult<Value> {
         return Err(not_supported(b.name));
     }
     check_arity(b, args.len())?;
-    match IMPLS.with(|t| t[id.0 as usize]) {
-        Some(f) => f(args),
-        None => Err(not_supported(b.name)),
+    match IMPLS[id.0 as usize].load(Ordering::Relaxed) {
+        0 => Err(RtError::new(format!(
+            "internal error: builtin '{}' is not linked into this program",
+            b.name
+        ))),
+        // SAFETY: only `register` stores, and it stores a `BuiltinFn`.
+        f => unsafe { std::mem::transmute::<usize, BuiltinFn>(f)(args) },
     }
 }
 
@@ -229,12 +287,17 @@ mod tests {
     }
 
     #[test]
-    fn every_required_builtin_is_implemented() {
+    fn every_required_builtin_is_implemented_and_exported_by_name() {
         for b in BUILTINS {
-            let has = implementation(b.name).is_some();
+            let found = implementation(b.name);
             match b.visibility {
-                Visibility::Optional => assert!(!has, "{}", b.name),
-                _ => assert!(has, "{} has no implementation", b.name),
+                Visibility::Optional => assert!(found.is_none(), "{}", b.name),
+                _ => {
+                    let (symbol, _) =
+                        found.unwrap_or_else(|| panic!("{} has no implementation", b.name));
+                    // The code generator links a builtin by this name.
+                    assert_eq!(symbol, format!("solvra_builtin_{}", b.name));
+                }
             }
         }
     }

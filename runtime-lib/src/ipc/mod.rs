@@ -5,17 +5,14 @@
 
 pub mod jsonrpc;
 
-use crate::builtins::BuiltinFn;
+use crate::builtins::builtin_fns;
 use crate::error::{RtError, RtResult};
 use crate::value::{Tag, Value};
 use crate::{json, string};
 
-/// The implementation of the internal builtin `name`, if it belongs to `ipc`.
-pub(crate) fn implementation(name: &str) -> Option<BuiltinFn> {
-    match name {
-        "__ipc_parse" => Some(parse),
-        _ => None,
-    }
+builtin_fns! {
+    pub(crate) fn implementation;
+    "__ipc_parse" => parse = solvra_builtin___ipc_parse,
 }
 
 /// `__ipc_parse(line)`: the message's description (`jsonrpc::describe`) as a value; a parse

@@ -14,7 +14,7 @@ use crate::builtins::BuiltinFn;
 use crate::error::RtError;
 
 /// The implementation of the internal builtin `name`, if it is a system call.
-pub(crate) fn implementation(name: &str) -> Option<BuiltinFn> {
+pub(crate) fn implementation(name: &str) -> Option<(&'static str, &'static BuiltinFn)> {
     system::implementation(name).or_else(|| net::implementation(name))
 }
 

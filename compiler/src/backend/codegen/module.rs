@@ -4,7 +4,7 @@
 
 use super::function::FnEmitter;
 use super::CodegenError;
-use crate::backend::ir::{verify_function, Const};
+use crate::backend::ir::{verify_function, Const, InstKind};
 use crate::backend::lowering::lower_function;
 use crate::bytecode::{Constant, Program};
 use inkwell::builder::Builder;
@@ -15,8 +15,9 @@ use inkwell::types::{BasicMetadataTypeEnum, IntType, PointerType, StructType};
 use inkwell::values::{BasicMetadataValueEnum, FunctionValue, GlobalValue, IntValue, PointerValue};
 use inkwell::AddressSpace;
 use solvra_rt::abi::{self, AbiType};
+use solvra_rt::builtins::table::{BuiltinId, Visibility};
 use std::cell::RefCell;
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 type R<T> = Result<T, CodegenError>;
 
@@ -285,12 +286,17 @@ pub(super) fn emit_module<'ctx>(
         texts: RefCell::new(HashMap::new()),
         program,
     };
+    let mut builtins = BTreeSet::new();
     for i in 0..program.functions.len() as u32 {
         let func = lower_function(program, i).map_err(|e| CodegenError(e.0))?;
         verify_function(&func).map_err(|e| CodegenError(format!("internal error: {e}")))?;
+        builtins.extend(func.insts.iter().filter_map(|inst| match inst.kind {
+            InstKind::Builtin(id) => Some(id),
+            _ => None,
+        }));
         FnEmitter::emit(&cx, program, i, &func)?;
     }
-    emit_start(&cx)?;
+    emit_start(&cx, &builtins)?;
     cx.module.verify().map_err(|e| {
         CodegenError(format!(
             "internal error: LLVM rejects the module: {}",
@@ -300,9 +306,9 @@ pub(super) fn emit_module<'ctx>(
     Ok(cx.module)
 }
 
-/// `svs.start`: roots, string constants, function registration, then the entry module; and
-/// `main`, which hands it to `solvra_aot_main`.
-fn emit_start(cx: &Ctx) -> R<()> {
+/// `svs.start`: the builtins the program uses, roots, string constants, function registration,
+/// then the entry module; and `main`, which hands it to `solvra_aot_main`.
+fn emit_start(cx: &Ctx, builtins: &BTreeSet<u16>) -> R<()> {
     let i32t = cx.context.i32_type();
     let start = cx.module.add_function(
         "svs.start",
@@ -323,6 +329,26 @@ fn emit_start(cx: &Ctx) -> R<()> {
         b.position_at_end(ok);
         Ok(())
     };
+    // Each builtin is linked through its own symbol, so the program carries only the builtins
+    // it names (runtime-lib/src/builtins/mod.rs, "Linking").
+    for &id in builtins {
+        let builtin = BuiltinId(id).get();
+        if builtin.visibility == Visibility::Optional {
+            continue; // never implemented: calls raise `builtin 'NAME' is not supported`
+        }
+        let name = format!("solvra_builtin_{}", builtin.name);
+        let f = cx
+            .module
+            .get_global(&name)
+            .unwrap_or_else(|| cx.module.add_global(cx.ptr_ty, None, &name));
+        cx.call(
+            "solvra_register_builtin",
+            &[
+                i32t.const_int(id as u64, false).into(),
+                f.as_pointer_value().into(),
+            ],
+        )?;
+    }
     // Constants and module globals hold values the collector must see.
     cx.call(
         "solvra_root_range_add",

@@ -22,7 +22,7 @@ mod udp;
 
 use super::os_error;
 use crate::builtins::table::{self, BuiltinId};
-use crate::builtins::{self, text as text_arg, type_error, BuiltinFn};
+use crate::builtins::{self, builtin_fns, text as text_arg, type_error};
 use crate::display::display;
 use crate::error::{RtError, RtResult};
 use crate::handle;
@@ -52,26 +52,24 @@ fn wait(
     )
 }
 
-pub(crate) fn implementation(name: &str) -> Option<BuiltinFn> {
-    Some(match name {
-        "__net_connect" => stream::connect,
-        "__net_listen" => stream::listen,
-        "__net_accept" => stream::accept,
-        "__net_send" => stream::send,
-        "__net_recv" => stream::recv,
-        "__net_recv_line" => stream::recv_line,
-        "__net_shutdown" => stream::shutdown,
-        "__net_unix_listen" => stream::unix_listen,
-        "__net_unix_connect" => stream::unix_connect,
-        "__net_peer" => stream::peer,
-        "__net_udp_bind" => udp::udp_bind,
-        "__net_send_to" => udp::send_to,
-        "__net_recv_from" => udp::recv_from,
-        "__net_close" => close,
-        "__net_local_port" => local_port,
-        "__net_done" => done,
-        _ => return None,
-    })
+builtin_fns! {
+    pub(crate) fn implementation;
+    "__net_connect" => stream::connect = solvra_builtin___net_connect,
+    "__net_listen" => stream::listen = solvra_builtin___net_listen,
+    "__net_accept" => stream::accept = solvra_builtin___net_accept,
+    "__net_send" => stream::send = solvra_builtin___net_send,
+    "__net_recv" => stream::recv = solvra_builtin___net_recv,
+    "__net_recv_line" => stream::recv_line = solvra_builtin___net_recv_line,
+    "__net_shutdown" => stream::shutdown = solvra_builtin___net_shutdown,
+    "__net_unix_listen" => stream::unix_listen = solvra_builtin___net_unix_listen,
+    "__net_unix_connect" => stream::unix_connect = solvra_builtin___net_unix_connect,
+    "__net_peer" => stream::peer = solvra_builtin___net_peer,
+    "__net_udp_bind" => udp::udp_bind = solvra_builtin___net_udp_bind,
+    "__net_send_to" => udp::send_to = solvra_builtin___net_send_to,
+    "__net_recv_from" => udp::recv_from = solvra_builtin___net_recv_from,
+    "__net_close" => close = solvra_builtin___net_close,
+    "__net_local_port" => local_port = solvra_builtin___net_local_port,
+    "__net_done" => done = solvra_builtin___net_done,
 }
 
 thread_local! {
@@ -83,7 +81,10 @@ thread_local! {
 /// tasks queued before it run first, so a task whose operations always finish at once (a peer
 /// that keeps sending) cannot starve the others, as an already-done task would.
 fn ready(outcome: RtResult<Value>) -> RtResult<Value> {
-    let f = builtins::value_of(DONE.with(|id| *id))?;
+    let id = DONE.with(|id| *id);
+    // Programs never name `__net_done`; it is linked in (and registered) through here.
+    builtins::register(id, done);
+    let f = builtins::value_of(id)?;
     match outcome {
         Ok(v) => scheduler::spawn(f, vec![v]),
         Err(e) => {

@@ -19,7 +19,7 @@ mod signal;
 #[cfg(test)]
 mod tests;
 
-use crate::builtins::{optional, type_error, BuiltinFn};
+use crate::builtins::{builtin_fns, optional, type_error};
 use crate::error::{RtError, RtResult};
 use crate::handle;
 use crate::object;
@@ -27,34 +27,32 @@ use crate::value::{Tag, Value};
 use std::io;
 use std::os::unix::io::RawFd;
 
-pub(crate) fn implementation(name: &str) -> Option<BuiltinFn> {
-    Some(match name {
-        "__fs_open" => fs::open,
-        "__fs_read" => fs::read,
-        "__fs_write" => fs::write,
-        "__fs_seek" => fs::seek,
-        "__fs_stat" => fs::stat,
-        "__fs_mkdir" => fs::mkdir,
-        "__fs_list" => fs::list,
-        "__fs_remove" => fs::remove,
-        "__fs_rename" => fs::rename,
-        "__fs_read_text" => fs::read_text,
-        "__fs_write_text" => fs::write_text,
-        "__proc_spawn" => process::spawn,
-        "__proc_wait" => process::wait,
-        "__proc_pid" => process::pid,
-        "__proc_kill" => process::kill,
-        "__proc_read" => pipe::read,
-        "__proc_write" => pipe::write,
-        "__sys_close" => close,
-        "__sys_env_remove" => env::env_remove,
-        "__sys_env_vars" => env::env_vars,
-        "__sys_cwd" => env::cwd,
-        "__sys_pid" => env::pid,
-        "__sys_monotonic_ms" => env::monotonic_ms,
-        "__sys_signal_wait" => signal::signal_wait,
-        _ => return None,
-    })
+builtin_fns! {
+    pub(crate) fn implementation;
+    "__fs_open" => fs::open = solvra_builtin___fs_open,
+    "__fs_read" => fs::read = solvra_builtin___fs_read,
+    "__fs_write" => fs::write = solvra_builtin___fs_write,
+    "__fs_seek" => fs::seek = solvra_builtin___fs_seek,
+    "__fs_stat" => fs::stat = solvra_builtin___fs_stat,
+    "__fs_mkdir" => fs::mkdir = solvra_builtin___fs_mkdir,
+    "__fs_list" => fs::list = solvra_builtin___fs_list,
+    "__fs_remove" => fs::remove = solvra_builtin___fs_remove,
+    "__fs_rename" => fs::rename = solvra_builtin___fs_rename,
+    "__fs_read_text" => fs::read_text = solvra_builtin___fs_read_text,
+    "__fs_write_text" => fs::write_text = solvra_builtin___fs_write_text,
+    "__proc_spawn" => process::spawn = solvra_builtin___proc_spawn,
+    "__proc_wait" => process::wait = solvra_builtin___proc_wait,
+    "__proc_pid" => process::pid = solvra_builtin___proc_pid,
+    "__proc_kill" => process::kill = solvra_builtin___proc_kill,
+    "__proc_read" => pipe::read = solvra_builtin___proc_read,
+    "__proc_write" => pipe::write = solvra_builtin___proc_write,
+    "__sys_close" => close = solvra_builtin___sys_close,
+    "__sys_env_remove" => env::env_remove = solvra_builtin___sys_env_remove,
+    "__sys_env_vars" => env::env_vars = solvra_builtin___sys_env_vars,
+    "__sys_cwd" => env::cwd = solvra_builtin___sys_cwd,
+    "__sys_pid" => env::pid = solvra_builtin___sys_pid,
+    "__sys_monotonic_ms" => env::monotonic_ms = solvra_builtin___sys_monotonic_ms,
+    "__sys_signal_wait" => signal::signal_wait = solvra_builtin___sys_signal_wait,
 }
 
 /// A non-negative int argument (a byte count).

@@ -3,9 +3,9 @@
 //!
 //! **Why a handler and a pipe, not signalfd.** signalfd sees a signal only if *every* thread
 //! blocks it; otherwise the kernel delivers it to a thread that does not, where the default
-//! action ends the process. Both `solvrac run` and native executables run the program on a
-//! worker thread while the main thread waits in `join` (driver.rs, aot.rs), and the runtime
-//! cannot change the main thread's mask from there. A signal's *disposition*, by contrast, is
+//! action ends the process. `solvrac run` runs the program on a worker thread while the main
+//! thread waits in `join` (driver.rs), and the runtime cannot change the main thread's mask from
+//! there; one mechanism serves every tier. A signal's *disposition*, by contrast, is
 //! one per process: the first `signal_wait` for a signal installs a handler for it, whichever
 //! thread the kernel picks runs it, and the handler counts the arrival and writes a byte to the
 //! signal's pipe (the self-pipe trick), which wakes the event loop.
