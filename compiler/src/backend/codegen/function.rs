@@ -14,6 +14,7 @@ use crate::bytecode::Program;
 use inkwell::basic_block::BasicBlock;
 use inkwell::values::{BasicMetadataValueEnum, FunctionValue, IntValue, PointerValue};
 use inkwell::IntPredicate;
+use solvra_rt::Tag;
 use std::collections::HashMap;
 
 type R<T> = Result<T, CodegenError>;
@@ -251,6 +252,168 @@ impl<'a, 'ctx> FnEmitter<'a, 'ctx> {
         Ok(arr)
     }
 
+    /// The tag and payload of a value in a slot.
+    fn tag_bits(&self, v: PointerValue<'ctx>) -> R<(IntValue<'ctx>, IntValue<'ctx>)> {
+        let cx = self.cx;
+        let b = &cx.builder;
+        let tag_at = b
+            .build_struct_gep(cx.value_ty, v, 0, "tag.at")
+            .map_err(llvm)?;
+        let bits_at = b
+            .build_struct_gep(cx.value_ty, v, 1, "bits.at")
+            .map_err(llvm)?;
+        let tag = b
+            .build_load(cx.context.i8_type(), tag_at, "tag")
+            .map_err(llvm)?;
+        let bits = b
+            .build_load(cx.context.i64_type(), bits_at, "bits")
+            .map_err(llvm)?;
+        Ok((tag.into_int_value(), bits.into_int_value()))
+    }
+
+    fn store_tag_bits(&self, out: PointerValue<'ctx>, tag: Tag, bits: IntValue<'ctx>) -> R<()> {
+        let cx = self.cx;
+        let b = &cx.builder;
+        let tag_at = b
+            .build_struct_gep(cx.value_ty, out, 0, "tag.at")
+            .map_err(llvm)?;
+        let bits_at = b
+            .build_struct_gep(cx.value_ty, out, 1, "bits.at")
+            .map_err(llvm)?;
+        b.build_store(tag_at, cx.context.i8_type().const_int(tag as u64, false))
+            .map_err(llvm)?;
+        b.build_store(bits_at, bits).map_err(llvm)?;
+        Ok(())
+    }
+
+    /// A binary operator. Until the type passes of the `[perf]` issue prove operand types, the
+    /// common case is checked at run time: two ints are added, subtracted, multiplied (wrapping,
+    /// as the language's ints do) and compared inline; everything else, and `/` and `%` (errors,
+    /// float results), goes through the runtime.
+    fn binary(
+        &self,
+        op: BinOp,
+        out: PointerValue<'ctx>,
+        a: PointerValue<'ctx>,
+        b: PointerValue<'ctx>,
+    ) -> R<()> {
+        let name = match op {
+            BinOp::Add => "solvra_add",
+            BinOp::Sub => "solvra_sub",
+            BinOp::Mul => "solvra_mul",
+            BinOp::Div => "solvra_div",
+            BinOp::Rem => "solvra_rem",
+            BinOp::Eq => "solvra_eq",
+            BinOp::Ne => "solvra_ne",
+            BinOp::Lt => "solvra_lt",
+            BinOp::Le => "solvra_le",
+            BinOp::Gt => "solvra_gt",
+            BinOp::Ge => "solvra_ge",
+        };
+        if matches!(op, BinOp::Div | BinOp::Rem) {
+            return self.call_checked(name, &[out.into(), a.into(), b.into()]);
+        }
+        let cx = self.cx;
+        let bl = &cx.builder;
+        let (ta, xa) = self.tag_bits(a)?;
+        let (tb, xb) = self.tag_bits(b)?;
+        let int = cx.context.i8_type().const_int(Tag::Int as u64, false);
+        let a_int = bl
+            .build_int_compare(IntPredicate::EQ, ta, int, "a.int")
+            .map_err(llvm)?;
+        let b_int = bl
+            .build_int_compare(IntPredicate::EQ, tb, int, "b.int")
+            .map_err(llvm)?;
+        let both = bl.build_and(a_int, b_int, "ints").map_err(llvm)?;
+        let fast = cx.context.append_basic_block(self.llfn, "int.op");
+        let slow = cx.context.append_basic_block(self.llfn, "dyn.op");
+        let join = cx.context.append_basic_block(self.llfn, "op.done");
+        bl.build_conditional_branch(both, fast, slow)
+            .map_err(llvm)?;
+        bl.position_at_end(fast);
+        let cmp = |pred: IntPredicate| -> R<(Tag, IntValue<'ctx>)> {
+            let c = bl.build_int_compare(pred, xa, xb, "cmp").map_err(llvm)?;
+            let bits = bl
+                .build_int_z_extend(c, cx.context.i64_type(), "bool")
+                .map_err(llvm)?;
+            Ok((Tag::Bool, bits))
+        };
+        let (tag, bits) = match op {
+            BinOp::Add => (Tag::Int, bl.build_int_add(xa, xb, "add").map_err(llvm)?),
+            BinOp::Sub => (Tag::Int, bl.build_int_sub(xa, xb, "sub").map_err(llvm)?),
+            BinOp::Mul => (Tag::Int, bl.build_int_mul(xa, xb, "mul").map_err(llvm)?),
+            BinOp::Eq => cmp(IntPredicate::EQ)?,
+            BinOp::Ne => cmp(IntPredicate::NE)?,
+            BinOp::Lt => cmp(IntPredicate::SLT)?,
+            BinOp::Le => cmp(IntPredicate::SLE)?,
+            BinOp::Gt => cmp(IntPredicate::SGT)?,
+            BinOp::Ge => cmp(IntPredicate::SGE)?,
+            BinOp::Div | BinOp::Rem => unreachable!("through the runtime"),
+        };
+        self.store_tag_bits(out, tag, bits)?;
+        bl.build_unconditional_branch(join).map_err(llvm)?;
+        bl.position_at_end(slow);
+        self.call_checked(name, &[out.into(), a.into(), b.into()])?;
+        bl.build_unconditional_branch(join).map_err(llvm)?;
+        bl.position_at_end(join);
+        Ok(())
+    }
+
+    /// Truthiness as an `i1`: inline for bools and ints (nonzero payload), through the runtime
+    /// for everything else (null has a nonzero payload when it marks an uninitialised slot).
+    fn truthy(&self, v: PointerValue<'ctx>) -> R<IntValue<'ctx>> {
+        let cx = self.cx;
+        let bl = &cx.builder;
+        let i1 = cx.context.bool_type();
+        let (tag, bits) = self.tag_bits(v)?;
+        let is_bool = bl
+            .build_int_compare(
+                IntPredicate::EQ,
+                tag,
+                cx.context.i8_type().const_int(Tag::Bool as u64, false),
+                "is.bool",
+            )
+            .map_err(llvm)?;
+        let is_int = bl
+            .build_int_compare(
+                IntPredicate::EQ,
+                tag,
+                cx.context.i8_type().const_int(Tag::Int as u64, false),
+                "is.int",
+            )
+            .map_err(llvm)?;
+        let simple = bl.build_or(is_bool, is_int, "simple").map_err(llvm)?;
+        let fast_result = bl
+            .build_int_compare(
+                IntPredicate::NE,
+                bits,
+                cx.context.i64_type().const_zero(),
+                "nonzero",
+            )
+            .map_err(llvm)?;
+        let start = bl.get_insert_block().expect("positioned");
+        let slow = cx.context.append_basic_block(self.llfn, "dyn.truthy");
+        let join = cx.context.append_basic_block(self.llfn, "truthy.done");
+        bl.build_conditional_branch(simple, join, slow)
+            .map_err(llvm)?;
+        bl.position_at_end(slow);
+        let t = cx.call("solvra_truthy", &[v.into()])?.expect("i32");
+        let slow_result = bl
+            .build_int_compare(
+                IntPredicate::NE,
+                t,
+                cx.context.i32_type().const_zero(),
+                "truthy",
+            )
+            .map_err(llvm)?;
+        let slow_end = bl.get_insert_block().expect("positioned");
+        bl.build_unconditional_branch(join).map_err(llvm)?;
+        bl.position_at_end(join);
+        let phi = bl.build_phi(i1, "truthy").map_err(llvm)?;
+        phi.add_incoming(&[(&fast_result, start), (&slow_result, slow_end)]);
+        Ok(phi.as_basic_value().into_int_value())
+    }
+
     fn key(&self, k: u32) -> R<(PointerValue<'ctx>, IntValue<'ctx>)> {
         let (ptr, len) = self.cx.const_text(k)?;
         Ok((ptr, self.cx.usize_ty.const_int(len, false)))
@@ -382,23 +545,7 @@ impl<'a, 'ctx> FnEmitter<'a, 'ctx> {
                     .map_err(llvm)?;
                 self.bools.insert(result.expect("bool result"), given);
             }
-            Binary(op, a, b) => {
-                let name = match op {
-                    BinOp::Add => "solvra_add",
-                    BinOp::Sub => "solvra_sub",
-                    BinOp::Mul => "solvra_mul",
-                    BinOp::Div => "solvra_div",
-                    BinOp::Rem => "solvra_rem",
-                    BinOp::Eq => "solvra_eq",
-                    BinOp::Ne => "solvra_ne",
-                    BinOp::Lt => "solvra_lt",
-                    BinOp::Le => "solvra_le",
-                    BinOp::Gt => "solvra_gt",
-                    BinOp::Ge => "solvra_ge",
-                };
-                let out = self.out(result)?;
-                self.call_checked(name, &[out.into(), self.v(*a)?.into(), self.v(*b)?.into()])?;
-            }
+            Binary(op, a, b) => self.binary(*op, self.out(result)?, self.v(*a)?, self.v(*b)?)?,
             Neg(v) => self.call_checked(
                 "solvra_neg",
                 &[self.out(result)?.into(), self.v(*v)?.into()],
@@ -416,13 +563,7 @@ impl<'a, 'ctx> FnEmitter<'a, 'ctx> {
                 )?;
             }
             Truthy(v) => {
-                let t = cx
-                    .call("solvra_truthy", &[self.v(*v)?.into()])?
-                    .expect("i32");
-                let b = cx
-                    .builder
-                    .build_int_compare(IntPredicate::NE, t, u32_(0), "truthy")
-                    .map_err(llvm)?;
+                let b = self.truthy(self.v(*v)?)?;
                 self.bools.insert(result.expect("bool result"), b);
             }
             LoadGlobal { module, index } => {
