@@ -8,7 +8,7 @@ use super::{Interp, UNINIT};
 use crate::bytecode::Op;
 use solvra_rt::function;
 use solvra_rt::ops::{self, CmpOp};
-use solvra_rt::{array, builtins, object, string, RtError, Tag, Value};
+use solvra_rt::{array, builtins, object, scheduler, string, RtError, Tag, Value};
 
 impl Interp {
     /// Runs until the stop frame that is currently innermost returns; errors that no handler
@@ -302,7 +302,7 @@ impl Interp {
                         if op == Op::AwaitIfTask && t.tag != Tag::Task {
                             continue;
                         }
-                        let v = self.await_value(t)?;
+                        let v = scheduler::await_task(t)?;
                         *self.stack.last_mut().expect("verified stack depth") = v;
                     }
                     Op::Closure { function } => {

@@ -151,6 +151,7 @@ impl Interp {
         let _guard = heap::add_root(self as &dyn RootSource as *const dyn RootSource);
         let previous = CURRENT.with(|c| c.replace(self as *mut Interp));
         callback::set_call_hook(call_hook);
+        solvra_rt::scheduler::set_switch_hook(Some(tasks::on_switch));
         solvra_rt::builtins::register_all();
         solvra_rt::scheduler::reset();
         solvra_rt::builtins::start_clock();

@@ -4,12 +4,14 @@
 //!
 //! A task runs the interpreter in its own run loop on its own native stack (the scheduler
 //! starts a task's call through the call hook). The interpreter's value and frame stacks hold
-//! the running task's state only: when a task suspends in `await`, its stacks are set aside
-//! here, where the collector still sees them, and put back when the task continues.
+//! the running task's state only: at every switch (the scheduler's switch hook, `on_switch`)
+//! the stacks of the task that stops are set aside here, where the collector still sees them,
+//! and those of the task that continues are put back. Because the hook sees every switch, a
+//! task may suspend anywhere: in the interpreter's `await`, in compiled code the interpreter
+//! called, in a builtin.
 
 use super::{Frame, Interp};
 use solvra_rt::function::{self, Callee};
-use solvra_rt::task::{self, TaskState};
 use solvra_rt::{scheduler, RtError, Tag, Value};
 use std::collections::HashMap;
 
@@ -47,22 +49,28 @@ impl Interp {
         Ok(t)
     }
 
-    /// `await t`: the task's result, after running other tasks while it is not done.
-    pub(crate) fn await_value(&mut self, t: Value) -> Result<Value, RtError> {
-        let done = t.tag != Tag::Task || matches!(task::obj(t).state, TaskState::Done(_));
-        if done {
-            return scheduler::await_task(t);
+    /// The switch hook's work: sets aside the running task's stacks and puts back `to`'s.
+    fn switch_stacks(&mut self, from: Value, to: Value) {
+        if !self.stack.is_empty() || !self.frames.is_empty() {
+            let state = (
+                std::mem::take(&mut self.stack),
+                std::mem::take(&mut self.frames),
+            );
+            self.suspended.0.insert(from.bits, state);
         }
-        let me = scheduler::current()?.bits;
-        let state = (
-            std::mem::take(&mut self.stack),
-            std::mem::take(&mut self.frames),
-        );
-        self.suspended.0.insert(me, state);
-        let result = scheduler::await_task(t);
-        let (stack, frames) = self.suspended.0.remove(&me).expect("own state");
+        let (stack, frames) = self.suspended.0.remove(&to.bits).unwrap_or_default();
         self.stack = stack;
         self.frames = frames;
-        result
     }
+}
+
+/// The scheduler's switch hook while an interpreter runs on this thread.
+pub(crate) fn on_switch(from: Value, to: Value) {
+    let interp = super::CURRENT.with(|c| c.get());
+    if interp.is_null() {
+        return;
+    }
+    // SAFETY: `CURRENT` is the interpreter running on this thread (set for `Interp::run`), and
+    // no reference into it is live across the scheduler's call of its hook.
+    unsafe { (*interp).switch_stacks(from, to) };
 }

@@ -151,6 +151,19 @@ struct Sched {
 
 thread_local! {
     static SCHED: Cell<*mut Sched> = const { Cell::new(std::ptr::null_mut()) };
+    static SWITCH_HOOK: Cell<Option<SwitchHook>> = const { Cell::new(None) };
+}
+
+/// Told of every switch, before it happens, with the task that stops and the task that
+/// continues (which may not have started yet, or stop for good).
+pub type SwitchHook = fn(from: Value, to: Value);
+
+/// Installs the hook of a tier that keeps per-task state outside the native stack: the
+/// interpreter's value and frame stacks belong to the running task, and a switch from
+/// anywhere — its own `await`, compiled code, a builtin — must set them aside and put back
+/// those of the task that continues.
+pub fn set_switch_hook(hook: Option<SwitchHook>) {
+    SWITCH_HOOK.with(|h| h.set(hook));
 }
 
 struct Roots;
@@ -526,6 +539,9 @@ fn transfer(from: Value, to: Value, finished: bool) {
 /// the main task, making `to`'s frames resident (from a run-stack task the switcher does that).
 #[inline(never)]
 fn prepare_switch(from: Value, to: Value, finished: bool) -> Switch {
+    if let Some(hook) = SWITCH_HOOK.with(|h| h.get()) {
+        hook(from, to);
+    }
     let s = sched().expect("scheduler exists while tasks run");
     enter(s, to);
     let depth = aot::swap_call_depth(0);
