@@ -117,9 +117,13 @@ Examples:\n  solvrac run app.svs\n  solvrac run --tier=interp app.svc"
         /// The program: a `.svs` entry file or a compiled `.svc` file.
         #[arg(value_name = "FILE")]
         file: PathBuf,
-        /// Execution tier. Only the bytecode interpreter exists so far.
+        /// Execution tier: the bytecode interpreter, or the whole program compiled up front by
+        /// the JIT (in process, through LLVM).
         #[arg(long, value_enum, default_value_t = Tier::Interp)]
         tier: Tier,
+        /// Optimisation level 0–3 of JIT-compiled code.
+        #[arg(short = 'O', value_name = "LEVEL", default_value_t = 1, value_parser = clap::value_parser!(u8).range(0..=3))]
+        opt_level: u8,
         /// Extra directory to search for imported scripts (repeatable).
         #[arg(short = 'M', long = "module-path", value_name = "DIR")]
         module_paths: Vec<PathBuf>,
@@ -240,10 +244,15 @@ fn run(cli: Cli) -> u8 {
         }
         Command::Run {
             file,
-            tier: Tier::Interp,
+            tier,
+            opt_level,
             module_paths,
         } => match load_bytecode(&file, module_paths) {
-            Some(program) => run_interp(program),
+            Some(program) => match tier {
+                Tier::Interp => run_interp(program),
+                #[cfg(feature = "llvm")]
+                Tier::Jit => run_jit(&program, &file, opt_level),
+            },
             None => 1,
         },
         Command::Compile {
@@ -440,6 +449,27 @@ fn tempdir() -> std::io::Result<PathBuf> {
 pub enum Tier {
     /// The bytecode interpreter.
     Interp,
+    /// The whole program compiled by LLVM's ORC JIT before it starts.
+    #[cfg(feature = "llvm")]
+    Jit,
+}
+
+/// Runs a program with the JIT and returns the process exit status.
+#[cfg(feature = "llvm")]
+fn run_jit(program: &bytecode::Program, file: &Path, opt_level: u8) -> u8 {
+    use crate::backend::jit;
+    let run = jit::compile_program(program, opt_level).and_then(|object| jit::run_object(&object));
+    match run {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!(
+                "solvrac: cannot run {} with the JIT: {}",
+                file.display(),
+                e.0
+            );
+            1
+        }
+    }
 }
 
 /// Compiles a `.svs` program, or reads and verifies a `.svc` file; reports problems on stderr.

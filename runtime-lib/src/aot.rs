@@ -181,6 +181,36 @@ fn aot_hook(f: Value, args: &[Value], mode: callback::CallMode) -> RtResult<Valu
     call(f, args, mode)
 }
 
+/// Prepares the current thread for compiled code: the collector's stack base (`base` is an
+/// address in the outermost frame that runs compiled code), the call hook and the clock. The
+/// JIT calls it once per thread it runs programs or REPL inputs on.
+pub fn enter(base: *const u8) {
+    heap::set_stack_base(base);
+    callback::set_call_hook(aot_hook);
+    builtins::start_clock();
+}
+
+/// Runs a start function (or any compiled entry of its shape) on a thread `enter` prepared.
+/// An uncaught error is returned as its report: `runtime error: MESSAGE` and the stack trace,
+/// one `  at FRAME` line each, after standard output has been flushed.
+pub fn run_start(start: extern "C" fn() -> i32) -> Result<(), String> {
+    if start() == 0 {
+        return Ok(());
+    }
+    let err = error::take_pending().unwrap_or_else(|| RtError::new("unknown error"));
+    stdout::flush();
+    let mut report = format!("runtime error: {}\n", err.message);
+    TRACE.with(|t| {
+        for frame in t.borrow_mut().drain(..) {
+            report.push_str("  at ");
+            report.push_str(&frame);
+            report.push('\n');
+        }
+    });
+    DEPTH.with(|d| d.set(0));
+    Err(report)
+}
+
 /// Runs a compiled program: `start` registers the program's functions and runs the entry
 /// module. Runs on a thread with a large stack, sets up the runtime, reports an uncaught error
 /// (`runtime error: MESSAGE` and the stack trace on stderr) and returns the exit status.
@@ -196,26 +226,15 @@ pub extern "C" fn solvra_aot_main(start: extern "C" fn() -> i32) -> i32 {
         })
         .spawn(move || {
             let base = 0u8;
-            heap::set_stack_base(&base as *const u8);
-            callback::set_call_hook(aot_hook);
-            builtins::start_clock();
+            enter(&base as *const u8);
             // SAFETY: `start` is the generated start function.
             let start: extern "C" fn() -> i32 = unsafe { std::mem::transmute(start) };
-            let code = if start() == 0 {
-                0
-            } else {
-                let err = error::take_pending().unwrap_or_else(|| RtError::new("unknown error"));
-                stdout::flush();
-                let mut report = format!("runtime error: {}\n", err.message);
-                TRACE.with(|t| {
-                    for frame in t.borrow().iter() {
-                        report.push_str("  at ");
-                        report.push_str(frame);
-                        report.push('\n');
-                    }
-                });
-                stdout::write_stderr(&report);
-                1
+            let code = match run_start(start) {
+                Ok(()) => 0,
+                Err(report) => {
+                    stdout::write_stderr(&report);
+                    1
+                }
             };
             stdout::finish();
             heap::report_stats_if_enabled();

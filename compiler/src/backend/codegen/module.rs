@@ -41,6 +41,7 @@ pub(super) struct Ctx<'ctx> {
     module_done: GlobalValue<'ctx>,
     texts: RefCell<HashMap<String, (PointerValue<'ctx>, u64)>>,
     program: &'ctx Program,
+    embedding: &'ctx Embedding<'ctx>,
 }
 
 impl<'ctx> Ctx<'ctx> {
@@ -142,6 +143,17 @@ impl<'ctx> Ctx<'ctx> {
 
     /// Global slot `index` of module `module`.
     pub fn global(&self, module: u32, index: u32) -> R<PointerValue<'ctx>> {
+        if let Some(addrs) = self.embedding.entry_globals {
+            if module == self.program.entry {
+                let addr = addrs.get(index as usize).ok_or_else(|| {
+                    CodegenError(format!("internal error: no address for global {index}"))
+                })?;
+                return Ok(self
+                    .usize_ty
+                    .const_int(*addr, false)
+                    .const_to_pointer(self.ptr_ty));
+            }
+        }
         self.value_at(
             self.globals[module as usize].as_pointer_value(),
             index as u64,
@@ -209,11 +221,23 @@ impl<'ctx> Ctx<'ctx> {
     }
 }
 
+/// How a program's module meets the code around it.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Embedding<'a> {
+    /// The exported name of the start function, for the JIT to look up and run; `None` makes
+    /// it private and adds a C `main` (an executable).
+    pub start: Option<&'a str>,
+    /// The addresses of the entry module's global slots, one per global: a REPL session's
+    /// store, shared by every input. `None` gives the module its own (rooted) array.
+    pub entry_globals: Option<&'a [u64]>,
+}
+
 /// Builds the whole LLVM module of a program.
 pub(super) fn emit_module<'ctx>(
     context: &'ctx Context,
     program: &'ctx Program,
     tm: &TargetMachine,
+    embedding: &'ctx Embedding<'ctx>,
 ) -> R<Module<'ctx>> {
     let module = context.create_module("solvra");
     module.set_triple(&tm.get_triple());
@@ -284,6 +308,7 @@ pub(super) fn emit_module<'ctx>(
         module_done,
         texts: RefCell::new(HashMap::new()),
         program,
+        embedding,
     };
     for i in 0..program.functions.len() as u32 {
         let func = lower_function(program, i).map_err(|e| CodegenError(e.0))?;
@@ -304,11 +329,14 @@ pub(super) fn emit_module<'ctx>(
 /// `main`, which hands it to `solvra_aot_main`.
 fn emit_start(cx: &Ctx) -> R<()> {
     let i32t = cx.context.i32_type();
-    let start = cx.module.add_function(
-        "svs.start",
-        i32t.fn_type(&[], false),
-        Some(Linkage::Private),
-    );
+    let start = match cx.embedding.start {
+        Some(name) => cx.module.add_function(name, i32t.fn_type(&[], false), None),
+        None => cx.module.add_function(
+            "svs.start",
+            i32t.fn_type(&[], false),
+            Some(Linkage::Private),
+        ),
+    };
     let entry = cx.context.append_basic_block(start, "entry");
     let fail = cx.context.append_basic_block(start, "fail");
     let b = &cx.builder;
@@ -332,6 +360,9 @@ fn emit_start(cx: &Ctx) -> R<()> {
         ],
     )?;
     for (i, m) in cx.program.modules.iter().enumerate() {
+        if i as u32 == cx.program.entry && cx.embedding.entry_globals.is_some() {
+            continue; // the session roots its store
+        }
         cx.call(
             "solvra_root_range_add",
             &[
@@ -420,6 +451,9 @@ fn emit_start(cx: &Ctx) -> R<()> {
     b.position_at_end(fail);
     b.build_return(Some(&i32t.const_int(1, false)))
         .map_err(llvm)?;
+    if cx.embedding.start.is_some() {
+        return Ok(());
+    }
 
     let main = cx.module.add_function(
         "main",
