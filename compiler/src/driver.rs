@@ -128,6 +128,23 @@ Examples:\n  solvrac run app.svs\n  solvrac run --tier=interp app.svc"
         #[arg(short = 'M', long = "module-path", value_name = "DIR")]
         module_paths: Vec<PathBuf>,
     },
+    /// An interactive REPL: each input is compiled by the JIT and run at once.
+    #[cfg(feature = "llvm")]
+    #[command(
+        after_help = "Definitions persist across inputs and can be redefined; an expression's value \
+is printed. An input with an error is reported and changes nothing. Type :help inside for the \
+commands (:type, :sir, :llvm, :load, :reset, :quit). When stdin is not a terminal, it is read \
+as a script: no prompts, and the exit status is 1 if any input failed.\n\nExamples:\n  \
+solvrac jit\n  echo 'fn sq(x) { return x * x }\nsq(7)' | solvrac jit"
+    )]
+    Jit {
+        /// Optimisation level 0–3 of each input's code.
+        #[arg(short = 'O', value_name = "LEVEL", default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..=3))]
+        opt_level: u8,
+        /// Extra directory to search for imported scripts (repeatable).
+        #[arg(short = 'M', long = "module-path", value_name = "DIR")]
+        module_paths: Vec<PathBuf>,
+    },
     /// Compile a program and the modules it imports to a `.svc` bytecode file.
     #[command(
         after_help = "Examples:\n  solvrac compile app.svs              writes app.svc\n  solvrac compile app.svs -o out/app.svc"
@@ -255,6 +272,22 @@ fn run(cli: Cli) -> u8 {
             },
             None => 1,
         },
+        #[cfg(feature = "llvm")]
+        Command::Jit {
+            opt_level,
+            module_paths,
+        } => {
+            // Compiled code recurses on the native stack: give it the room an executable's
+            // `solvra_aot_main` gives it.
+            let repl = std::thread::Builder::new()
+                .name("solvrac-jit".into())
+                .stack_size(1 << 30)
+                .spawn(move || crate::repl::run(module_paths, opt_level));
+            match repl.map(|h| h.join()) {
+                Ok(Ok(code)) => code,
+                _ => 101,
+            }
+        }
         Command::Compile {
             file,
             output,
@@ -495,7 +528,13 @@ pub fn load_bytecode(file: &Path, module_paths: Vec<PathBuf>) -> Option<bytecode
         }
         return Some(program);
     }
-    let (program, diags) = frontend::load_file(file, LoadOptions { module_paths });
+    let (program, diags) = frontend::load_file(
+        file,
+        LoadOptions {
+            module_paths,
+            ..LoadOptions::default()
+        },
+    );
     if !diags.is_empty() {
         diag::emit(&program.sources, &diags);
         return None;
@@ -549,7 +588,10 @@ pub fn run_interp(program: bytecode::Program) -> u8 {
 }
 
 fn check(files: &[PathBuf], dump_ast: bool, module_paths: Vec<PathBuf>, quiet: bool) -> u8 {
-    let options = LoadOptions { module_paths };
+    let options = LoadOptions {
+        module_paths,
+        ..LoadOptions::default()
+    };
     let mut errors = 0;
     let mut modules = 0;
     for file in files {

@@ -199,16 +199,9 @@ pub fn run_start(start: extern "C" fn() -> i32) -> Result<(), String> {
     }
     let err = error::take_pending().unwrap_or_else(|| RtError::new("unknown error"));
     stdout::flush();
-    let mut report = format!("runtime error: {}\n", err.message);
-    TRACE.with(|t| {
-        for frame in t.borrow_mut().drain(..) {
-            report.push_str("  at ");
-            report.push_str(&frame);
-            report.push('\n');
-        }
-    });
+    let trace = TRACE.with(|t| std::mem::take(&mut *t.borrow_mut()));
     DEPTH.with(|d| d.set(0));
-    Err(report)
+    Err(error::report(&err.message, &trace))
 }
 
 /// Runs a compiled program: `start` registers the program's functions and runs the entry

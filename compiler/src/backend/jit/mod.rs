@@ -7,6 +7,7 @@
 //! and error reports are those of the AOT binary. docs/JIT_OVERVIEW.md has the whole picture.
 
 mod engine;
+pub mod session;
 
 pub use engine::{Jit, Tracker};
 
