@@ -7,5 +7,6 @@ mod frontend;
 mod ipc;
 mod ir;
 mod net;
+mod repl;
 mod svc_mutation;
 mod tidy;
