@@ -117,10 +117,17 @@ Examples:\n  solvrac run app.svs\n  solvrac run --tier=interp app.svc"
         /// The program: a `.svs` entry file or a compiled `.svc` file.
         #[arg(value_name = "FILE")]
         file: PathBuf,
-        /// Execution tier: the bytecode interpreter, or the whole program compiled up front by
-        /// the JIT (in process, through LLVM).
-        #[arg(long, value_enum, default_value_t = Tier::Interp)]
+        /// Execution tier: the interpreter compiling hot functions with the JIT (auto), the
+        /// bytecode interpreter alone, or the whole program compiled up front by the JIT.
+        #[arg(long, value_enum, default_value_t = Tier::default())]
         tier: Tier,
+        /// Calls plus loop iterations after which `--tier=auto` compiles a function
+        /// (default: $SOLVRA_JIT_THRESHOLD, or 1000).
+        #[arg(long, value_name = "N", hide = true)]
+        jit_threshold: Option<u32>,
+        /// Report what the JIT does on stderr.
+        #[arg(short, long)]
+        verbose: bool,
         /// Optimisation level 0–3 of JIT-compiled code.
         #[arg(short = 'O', value_name = "LEVEL", default_value_t = 1, value_parser = clap::value_parser!(u8).range(0..=3))]
         opt_level: u8,
@@ -262,13 +269,35 @@ fn run(cli: Cli) -> u8 {
         Command::Run {
             file,
             tier,
+            jit_threshold,
+            verbose,
             opt_level,
             module_paths,
         } => match load_bytecode(&file, module_paths) {
             Some(program) => match tier {
-                Tier::Interp => run_interp(program),
+                Tier::Interp => run_interp(program, None),
                 #[cfg(feature = "llvm")]
                 Tier::Jit => run_jit(&program, &file, opt_level),
+                #[cfg(feature = "llvm")]
+                Tier::Auto => {
+                    let threshold = jit_threshold
+                        .or_else(|| std::env::var("SOLVRA_JIT_THRESHOLD").ok()?.parse().ok())
+                        .unwrap_or(DEFAULT_JIT_THRESHOLD);
+                    // Compiled code recurses on the native stack: give it the room an
+                    // executable's `solvra_aot_main` gives it.
+                    let tiered = std::thread::Builder::new()
+                        .name("solvrac-auto".into())
+                        .stack_size(1 << 30)
+                        .spawn(move || {
+                            let compiler =
+                                crate::backend::jit::tier::HotCompiler::new(opt_level, verbose);
+                            run_interp(program, Some((Box::new(compiler), threshold)))
+                        });
+                    match tiered.map(|h| h.join()) {
+                        Ok(Ok(code)) => code,
+                        _ => 101,
+                    }
+                }
             },
             None => 1,
         },
@@ -477,14 +506,30 @@ fn tempdir() -> std::io::Result<PathBuf> {
     Err(std::io::Error::other("no free temporary directory name"))
 }
 
+/// Calls plus loop iterations after which the tiered `run` compiles a function.
+pub const DEFAULT_JIT_THRESHOLD: u32 = 1000;
+
 /// Execution tiers of `solvrac run`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Tier {
+    /// The interpreter, compiling hot functions with the JIT.
+    #[cfg(feature = "llvm")]
+    Auto,
     /// The bytecode interpreter.
     Interp,
     /// The whole program compiled by LLVM's ORC JIT before it starts.
     #[cfg(feature = "llvm")]
     Jit,
+}
+
+impl Default for Tier {
+    /// Interpreter first, JIT for hot code — when the JIT is built in.
+    fn default() -> Tier {
+        #[cfg(feature = "llvm")]
+        return Tier::Auto;
+        #[cfg(not(feature = "llvm"))]
+        return Tier::Interp;
+    }
 }
 
 /// Runs a program with the JIT and returns the process exit status.
@@ -566,8 +611,9 @@ fn print_sir(program: &bytecode::Program) -> u8 {
     0
 }
 
-/// Runs a program in the interpreter and returns the process exit status.
-pub fn run_interp(program: bytecode::Program) -> u8 {
+/// Runs a program in the interpreter, tiered if `tier` gives a compiler of hot functions and
+/// its threshold, and returns the process exit status.
+pub fn run_interp(program: bytecode::Program, tier: Option<(Box<dyn interp::TierUp>, u32)>) -> u8 {
     let mut interp = match Interp::new(program) {
         Ok(i) => i,
         Err(e) => {
@@ -575,6 +621,9 @@ pub fn run_interp(program: bytecode::Program) -> u8 {
             return 1;
         }
     };
+    if let Some((compiler, threshold)) = tier {
+        interp.set_tier_up(compiler, threshold);
+    }
     let outcome = interp.run();
     solvra_rt::stdout::finish();
     solvra_rt::heap::report_stats_if_enabled();

@@ -225,10 +225,7 @@ pub fn run(module_paths: Vec<PathBuf>, opt_level: u8) -> u8 {
     };
     let (prompt, more) = if interactive { ("> ", ".. ") } else { ("", "") };
     let mut failed = false;
-    loop {
-        let Some(first) = input.line(prompt) else {
-            break;
-        };
+    while let Some(first) = input.line(prompt) {
         let mut text = first;
         if text.trim().is_empty() {
             continue;

@@ -92,6 +92,14 @@ fn call(f: Value, args: &[Value], mode: callback::CallMode) -> RtResult<Value> {
         Callee::Builtin(b) => return builtins::call(b, args),
         Callee::User(id) => id,
     };
+    let entry = function::native(id);
+    if entry == 0 {
+        // Loaded by the interpreter and not compiled (the tiered `run`): its tier runs it.
+        return match mode {
+            callback::CallMode::Nested => callback::call_value(f, args),
+            callback::CallMode::TaskBody => callback::call_task_body(f, args),
+        };
+    }
     let info: FnInfo = function::info(id);
     let argc = args.len() as u32;
     function::check_arity(info.name.as_deref(), info.params, info.required, argc)?;
@@ -110,8 +118,8 @@ fn call(f: Value, args: &[Value], mode: callback::CallMode) -> RtResult<Value> {
         array::share(*a);
     }
     DEPTH.with(|d| d.set(depth + 1));
-    // SAFETY: `code` of a natively registered function is its entry address.
-    let entry: NativeFn = unsafe { std::mem::transmute::<usize, NativeFn>(info.code) };
+    // SAFETY: a native entry is the address of a `NativeFn`.
+    let entry: NativeFn = unsafe { std::mem::transmute::<usize, NativeFn>(entry) };
     let mut out = Value::NULL;
     let st = entry(&f, args.as_ptr(), args.len(), &mut out);
     DEPTH.with(|d| d.set(depth));
@@ -154,15 +162,16 @@ pub unsafe extern "C" fn solvra_register_function(
     } else {
         Some(text(name, name_len).to_string())
     };
-    function::register(FnInfo {
+    let id = function::register(FnInfo {
         name,
         params,
         required,
         self_first: flags & 1 != 0,
         is_async: flags & 2 != 0,
         code: entry,
-    })
-    .0
+    });
+    function::set_native(id, entry);
+    id.0
 }
 
 /// Marks function `id` as the entry module's `main` (§3.2).
@@ -179,6 +188,18 @@ pub extern "C" fn solvra_main_started() -> i32 {
 
 fn aot_hook(f: Value, args: &[Value], mode: callback::CallMode) -> RtResult<Value> {
     call(f, args, mode)
+}
+
+/// Calls a function value whose native entry is set, from another tier (the interpreter calls
+/// the functions the JIT compiled for it this way).
+pub fn call_native(f: Value, args: &[Value], mode: callback::CallMode) -> RtResult<Value> {
+    call(f, args, mode)
+}
+
+/// Takes the stack-trace frames compiled code recorded for the error being propagated,
+/// innermost first (a tier that called the code continues the trace with its own frames).
+pub fn take_trace() -> Vec<String> {
+    TRACE.with(|t| std::mem::take(&mut *t.borrow_mut()))
 }
 
 /// Prepares the current thread for compiled code: the collector's stack base (`base` is an
@@ -199,7 +220,7 @@ pub fn run_start(start: extern "C" fn() -> i32) -> Result<(), String> {
     }
     let err = error::take_pending().unwrap_or_else(|| RtError::new("unknown error"));
     stdout::flush();
-    let trace = TRACE.with(|t| std::mem::take(&mut *t.borrow_mut()));
+    let trace = take_trace();
     DEPTH.with(|d| d.set(0));
     Err(error::report(&err.message, &trace))
 }

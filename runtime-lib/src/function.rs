@@ -35,6 +35,10 @@ pub struct FnInfo {
 
 thread_local! {
     static TABLE: RefCell<Vec<FnInfo>> = const { RefCell::new(Vec::new()) };
+    /// The native entry (`aot::NativeFn`) of each function, 0 while it has none: set when
+    /// compiled code registers itself, and when the JIT compiles a function the interpreter
+    /// loaded (the tier swap). Kept beside `TABLE` so `FnInfo` stays the tier's description.
+    static NATIVE: RefCell<Vec<usize>> = const { RefCell::new(Vec::new()) };
 }
 
 /// Adds a function to the table.
@@ -42,8 +46,20 @@ pub fn register(info: FnInfo) -> FnId {
     TABLE.with(|t| {
         let mut t = t.borrow_mut();
         t.push(info);
+        NATIVE.with(|n| n.borrow_mut().resize(t.len(), 0));
         FnId(t.len() as u32 - 1)
     })
+}
+
+/// Gives function `id` a native entry: from now on calls through the table run it.
+pub fn set_native(id: FnId, entry: usize) {
+    NATIVE.with(|n| n.borrow_mut()[id.0 as usize] = entry);
+}
+
+/// The native entry of function `id`, or 0 if it runs in the interpreter.
+#[inline]
+pub fn native(id: FnId) -> usize {
+    NATIVE.with(|n| n.borrow()[id.0 as usize])
 }
 
 pub fn info(id: FnId) -> FnInfo {

@@ -1,5 +1,6 @@
 //! The conformance suite: every program in `tests/data/conformance` runs in every tier of
-//! `solvrac run` (the bytecode interpreter and the JIT) and natively built, and must print
+//! `solvrac run` (the bytecode interpreter, the JIT, and the tiered interpreter with every
+//! function compiled on its first call) and natively built, and must print
 //! exactly its `.out` file, exit with its `.status` (default 0), and write to stderr exactly
 //! when a `.stderr` file exists, starting with its line (a program ended by `exit(n)` is not a failure and writes nothing there).
 //!
@@ -417,11 +418,16 @@ fn conformance_programs() -> Vec<PathBuf> {
     files
 }
 
+/// Environment variables a run gets.
+type Env = &'static [(&'static str, &'static str)];
+
 /// The tiers of `solvrac run`, each with the environment it runs with.
-fn run_tiers() -> Vec<(&'static str, &'static [(&'static str, &'static str)])> {
-    let mut tiers: Vec<(&str, &[(&str, &str)])> = vec![("interp", &[])];
+fn run_tiers() -> Vec<(&'static str, Env)> {
+    let mut tiers: Vec<(&str, Env)> = vec![("interp", &[])];
     if cfg!(feature = "llvm") {
         tiers.push(("jit", &[]));
+        // Threshold 1: every function that can be compiled is, on its first call.
+        tiers.push(("auto", &[("SOLVRA_JIT_THRESHOLD", "1")]));
     }
     tiers
 }
@@ -430,7 +436,7 @@ fn run_tiers() -> Vec<(&'static str, &'static [(&'static str, &'static str)])> {
 fn every_program_in_every_tier() {
     let files = conformance_programs();
     assert!(files.len() >= 24);
-    let jobs: Vec<(&PathBuf, &str, &[(&str, &str)])> = run_tiers()
+    let jobs: Vec<(&PathBuf, &str, Env)> = run_tiers()
         .into_iter()
         .flat_map(|(tier, env)| files.iter().map(move |f| (f, tier, env)))
         .collect();

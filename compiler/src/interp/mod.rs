@@ -13,6 +13,9 @@
 mod call;
 mod exec;
 mod tasks;
+mod tier;
+
+pub use tier::TierUp;
 
 use crate::bytecode::{Constant, Program};
 use solvra_rt::function::{self, FnId, FnInfo};
@@ -76,6 +79,8 @@ pub struct Interp {
     pub(crate) trace: Vec<String>,
     /// Bytecode instructions executed (the cost meter's unit).
     pub instructions: u64,
+    /// The compiler of hot functions, if the run is tiered (`tier.rs`).
+    pub(crate) tier: Option<tier::Tier>,
 }
 
 thread_local! {
@@ -128,6 +133,7 @@ impl Interp {
             suspended: tasks::Suspended::default(),
             trace: Vec::new(),
             instructions: 0,
+            tier: None,
             prog,
         });
         let _guard = heap::add_root(&*interp as &dyn RootSource as *const dyn RootSource);

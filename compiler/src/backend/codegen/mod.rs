@@ -18,7 +18,7 @@ use crate::bytecode::Program;
 use inkwell::context::Context;
 use inkwell::passes::PassBuilderOptions;
 use inkwell::targets::FileType;
-pub use module::Embedding;
+pub use module::{hosted_name, Embedding, GlobalAddr, Hosted};
 pub use target::Target;
 
 /// What `solvrac build` writes.

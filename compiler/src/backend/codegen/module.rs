@@ -143,16 +143,11 @@ impl<'ctx> Ctx<'ctx> {
 
     /// Global slot `index` of module `module`.
     pub fn global(&self, module: u32, index: u32) -> R<PointerValue<'ctx>> {
-        if let Some(addrs) = self.embedding.entry_globals {
-            if module == self.program.entry {
-                let addr = addrs.get(index as usize).ok_or_else(|| {
-                    CodegenError(format!("internal error: no address for global {index}"))
-                })?;
-                return Ok(self
-                    .usize_ty
-                    .const_int(*addr, false)
-                    .const_to_pointer(self.ptr_ty));
-            }
+        if let Some(addr) = self.embedding.globals.and_then(|at| at(module, index)) {
+            return Ok(self
+                .usize_ty
+                .const_int(addr, false)
+                .const_to_pointer(self.ptr_ty));
         }
         self.value_at(
             self.globals[module as usize].as_pointer_value(),
@@ -163,6 +158,9 @@ impl<'ctx> Ctx<'ctx> {
     /// The runtime function-table id of bytecode function `f`, as registered at start.
     pub fn fn_id(&self, f: u32) -> R<IntValue<'ctx>> {
         let i32t = self.context.i32_type();
+        if let Some(h) = self.embedding.hosted {
+            return Ok(i32t.const_int(h.fn_ids[f as usize] as u64, false));
+        }
         // SAFETY (LLVM): `f` indexes the id table, which has one entry per function.
         let p = unsafe {
             self.builder
@@ -221,15 +219,37 @@ impl<'ctx> Ctx<'ctx> {
     }
 }
 
+/// Where a global slot lives when the code generator does not own it: the address of slot
+/// `index` of module `module`, or `None` for the module's own array.
+pub type GlobalAddr<'a> = &'a dyn Fn(u32, u32) -> Option<u64>;
+
 /// How a program's module meets the code around it.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Default)]
 pub struct Embedding<'a> {
     /// The exported name of the start function, for the JIT to look up and run; `None` makes
     /// it private and adds a C `main` (an executable).
     pub start: Option<&'a str>,
-    /// The addresses of the entry module's global slots, one per global: a REPL session's
-    /// store, shared by every input. `None` gives the module its own (rooted) array.
-    pub entry_globals: Option<&'a [u64]>,
+    /// Global slots that live outside the module: a REPL session's store, or the
+    /// interpreter's module globals. Slots it places are not rooted by the module.
+    pub globals: Option<GlobalAddr<'a>>,
+    /// Code for a host that already registered the program's functions: the interpreter,
+    /// whose hot functions the JIT compiles.
+    pub hosted: Option<Hosted<'a>>,
+}
+
+/// See `Embedding::hosted`.
+#[derive(Clone, Copy)]
+pub struct Hosted<'a> {
+    /// The function-table id of every function of the program.
+    pub fn_ids: &'a [u32],
+    /// The functions to compile, each exported as `START_fnN` (N its index). The start
+    /// function then only prepares the module's constants: nothing is registered or run.
+    pub only: &'a [u32],
+}
+
+/// The exported name of function `f` of a hosted module whose start function is `start`.
+pub fn hosted_name(start: &str, f: u32) -> String {
+    format!("{start}_fn{f}")
 }
 
 /// Builds the whole LLVM module of a program.
@@ -252,8 +272,19 @@ pub(super) fn emit_module<'ctx>(
         &[ptr_ty.into(), ptr_ty.into(), usize_ty.into(), ptr_ty.into()],
         false,
     );
-    let functions = (0..program.functions.len())
-        .map(|i| module.add_function(&format!("svs.fn{i}"), native_ty, Some(Linkage::Private)))
+    // Hosted code defines only the functions it compiles; declarations of the others are never
+    // referenced (calls go through the function table), so they leave no trace in the object.
+    let defined = |i: u32| embedding.hosted.is_none_or(|h| h.only.contains(&i));
+    let functions = (0..program.functions.len() as u32)
+        .map(|i| match (embedding.hosted, embedding.start) {
+            (Some(h), Some(start)) if h.only.contains(&i) => {
+                module.add_function(&hosted_name(start, i), native_ty, None)
+            }
+            _ if defined(i) => {
+                module.add_function(&format!("svs.fn{i}"), native_ty, Some(Linkage::Private))
+            }
+            _ => module.add_function(&format!("svs.fn{i}"), native_ty, Some(Linkage::External)),
+        })
         .collect();
     let array_global = |ty: inkwell::types::ArrayType<'ctx>, name: &str| {
         let g = module.add_global(ty, None, name);
@@ -310,7 +341,7 @@ pub(super) fn emit_module<'ctx>(
         program,
         embedding,
     };
-    for i in 0..program.functions.len() as u32 {
+    for i in (0..program.functions.len() as u32).filter(|&i| defined(i)) {
         let func = lower_function(program, i).map_err(|e| CodegenError(e.0))?;
         verify_function(&func).map_err(|e| CodegenError(format!("internal error: {e}")))?;
         FnEmitter::emit(&cx, program, i, &func)?;
@@ -360,8 +391,13 @@ fn emit_start(cx: &Ctx) -> R<()> {
         ],
     )?;
     for (i, m) in cx.program.modules.iter().enumerate() {
-        if i as u32 == cx.program.entry && cx.embedding.entry_globals.is_some() {
-            continue; // the session roots its store
+        if m.globals.is_empty()
+            || cx
+                .embedding
+                .globals
+                .is_some_and(|at| at(i as u32, 0).is_some())
+        {
+            continue; // whoever owns the slots roots them
         }
         cx.call(
             "solvra_root_range_add",
@@ -383,6 +419,13 @@ fn emit_start(cx: &Ctx) -> R<()> {
                 .expect("status");
             check(st)?;
         }
+    }
+    if cx.embedding.hosted.is_some() {
+        b.build_return(Some(&i32t.const_zero())).map_err(llvm)?;
+        b.position_at_end(fail);
+        b.build_return(Some(&i32t.const_int(1, false)))
+            .map_err(llvm)?;
+        return Ok(());
     }
     let main_fn = cx.program.modules[cx.program.entry as usize]
         .main

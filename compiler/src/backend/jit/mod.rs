@@ -8,6 +8,7 @@
 
 mod engine;
 pub mod session;
+pub mod tier;
 
 pub use engine::{Jit, Tracker};
 
@@ -25,7 +26,7 @@ pub fn compile_program(program: &Program, opt_level: u8) -> Result<Vec<u8>, Code
     };
     let embedding = Embedding {
         start: Some(START),
-        entry_globals: None,
+        ..Embedding::default()
     };
     codegen::compile_embedded(program, &opts, Emit::Object, &embedding)
 }

@@ -5,7 +5,7 @@
 //! between inputs is the *session store*: one fixed array of runtime values, registered with
 //! the collector as a root range, with one slot per top-level name ever defined. Every input's
 //! entry-module globals are compiled as references to the store's slots (`Embedding::
-//! entry_globals`), chosen by name, so
+//! globals`), chosen by name, so
 //! * a function defined in one input and called from a later one is read from the same slot,
 //!   and redefining it (a new `fn f` or `let f`) rewrites that slot: callers compiled earlier
 //!   see the new definition, as in any REPL;
@@ -102,9 +102,12 @@ impl Session {
         let (program, is_expr, declared) = self.compile(text, mode)?;
         let addrs = self.slots_for(&program)?;
         let start_name = format!("svs_repl_{}", self.inputs);
+        let entry = program.entry;
+        let at = |m: u32, i: u32| (m == entry).then(|| addrs[i as usize]);
         let embedding = Embedding {
             start: Some(&start_name),
-            entry_globals: Some(&addrs),
+            globals: Some(&at),
+            hosted: None,
         };
         let object = codegen::compile_embedded(&program, &self.codegen(), Emit::Object, &embedding)
             .map_err(|e| InputError::Other(format!("cannot compile the input: {}", e.0)))?;
@@ -154,9 +157,12 @@ impl Session {
     pub fn llvm(&mut self, text: &str) -> Result<String, InputError> {
         let (program, _, _) = self.compile(text, Mode::Run)?;
         let addrs = self.slots_for(&program)?;
+        let entry = program.entry;
+        let at = |m: u32, i: u32| (m == entry).then(|| addrs[i as usize]);
         let embedding = Embedding {
             start: Some("svs_repl_listing"),
-            entry_globals: Some(&addrs),
+            globals: Some(&at),
+            hosted: None,
         };
         let text = codegen::compile_embedded(&program, &self.codegen(), Emit::LlvmIr, &embedding)
             .map_err(|e| InputError::Other(e.0))?;
