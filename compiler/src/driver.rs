@@ -128,6 +128,9 @@ Examples:\n  solvrac run app.svs\n  solvrac run --tier=interp app.svc"
         /// Report what the JIT does on stderr.
         #[arg(short, long)]
         verbose: bool,
+        /// Neither read nor write the on-disk cache of compiled code (`--tier=jit`).
+        #[arg(long)]
+        no_cache: bool,
         /// Optimisation level 0–3 of JIT-compiled code.
         #[arg(short = 'O', value_name = "LEVEL", default_value_t = 1, value_parser = clap::value_parser!(u8).range(0..=3))]
         opt_level: u8,
@@ -271,52 +274,26 @@ fn run(cli: Cli) -> u8 {
             tier,
             jit_threshold,
             verbose,
+            no_cache,
             opt_level,
             module_paths,
         } => match load_bytecode(&file, module_paths) {
-            Some(program) => match tier {
-                Tier::Interp => run_interp(program, None),
-                #[cfg(feature = "llvm")]
-                Tier::Jit => run_jit(&program, &file, opt_level),
-                #[cfg(feature = "llvm")]
-                Tier::Auto => {
-                    let threshold = jit_threshold
-                        .or_else(|| std::env::var("SOLVRA_JIT_THRESHOLD").ok()?.parse().ok())
-                        .unwrap_or(DEFAULT_JIT_THRESHOLD);
-                    // Compiled code recurses on the native stack: give it the room an
-                    // executable's `solvra_aot_main` gives it.
-                    let tiered = std::thread::Builder::new()
-                        .name("solvrac-auto".into())
-                        .stack_size(1 << 30)
-                        .spawn(move || {
-                            let compiler =
-                                crate::backend::jit::tier::HotCompiler::new(opt_level, verbose);
-                            run_interp(program, Some((Box::new(compiler), threshold)))
-                        });
-                    match tiered.map(|h| h.join()) {
-                        Ok(Ok(code)) => code,
-                        _ => 101,
-                    }
-                }
-            },
+            Some(program) => {
+                let options = RunOptions {
+                    opt_level,
+                    jit_threshold,
+                    verbose,
+                    no_cache,
+                };
+                run_program(program, &file, tier, options)
+            }
             None => 1,
         },
         #[cfg(feature = "llvm")]
         Command::Jit {
             opt_level,
             module_paths,
-        } => {
-            // Compiled code recurses on the native stack: give it the room an executable's
-            // `solvra_aot_main` gives it.
-            let repl = std::thread::Builder::new()
-                .name("solvrac-jit".into())
-                .stack_size(1 << 30)
-                .spawn(move || crate::repl::run(module_paths, opt_level));
-            match repl.map(|h| h.join()) {
-                Ok(Ok(code)) => code,
-                _ => 101,
-            }
-        }
+        } => on_native_stack(move || crate::repl::run(module_paths, opt_level)),
         Command::Compile {
             file,
             output,
@@ -532,12 +509,99 @@ impl Default for Tier {
     }
 }
 
-/// Runs a program with the JIT and returns the process exit status.
+/// How `solvrac run` runs a program, beyond its tier.
+#[derive(Clone, Copy, Debug)]
+pub struct RunOptions {
+    /// Optimisation level of JIT-compiled code.
+    pub opt_level: u8,
+    /// `--tier=auto`'s hotness threshold (else $SOLVRA_JIT_THRESHOLD or the default).
+    pub jit_threshold: Option<u32>,
+    /// Report what the JIT does on stderr.
+    pub verbose: bool,
+    /// Keep away from the on-disk object cache.
+    pub no_cache: bool,
+}
+
+/// Runs a loaded program in `tier`; returns the process exit status.
+#[cfg_attr(not(feature = "llvm"), allow(unused_variables))]
+pub fn run_program(program: bytecode::Program, file: &Path, tier: Tier, options: RunOptions) -> u8 {
+    match tier {
+        Tier::Interp => run_interp(program, None),
+        #[cfg(feature = "llvm")]
+        Tier::Jit => run_jit(&program, file, options),
+        #[cfg(feature = "llvm")]
+        Tier::Auto => {
+            let threshold = options
+                .jit_threshold
+                .or_else(|| std::env::var("SOLVRA_JIT_THRESHOLD").ok()?.parse().ok())
+                .unwrap_or(DEFAULT_JIT_THRESHOLD);
+            on_native_stack(move || {
+                let compiler =
+                    crate::backend::jit::tier::HotCompiler::new(options.opt_level, options.verbose);
+                run_interp(program, Some((Box::new(compiler), threshold)))
+            })
+        }
+    }
+}
+
+/// Runs `f` on a thread with the stack an executable's `solvra_aot_main` gives compiled code
+/// (which recurses natively, up to `solvra_rt::aot::MAX_CALL_DEPTH` calls).
 #[cfg(feature = "llvm")]
-fn run_jit(program: &bytecode::Program, file: &Path, opt_level: u8) -> u8 {
-    use crate::backend::jit;
-    let run = jit::compile_program(program, opt_level).and_then(|object| jit::run_object(&object));
-    match run {
+fn on_native_stack(f: impl FnOnce() -> u8 + Send + 'static) -> u8 {
+    let worker = std::thread::Builder::new()
+        .name("solvrac-native".into())
+        .stack_size(1 << 30)
+        .spawn(f);
+    match worker.map(|h| h.join()) {
+        Ok(Ok(code)) => code,
+        _ => 101,
+    }
+}
+
+/// Runs a program with the JIT, through the object cache, and returns the exit status.
+#[cfg(feature = "llvm")]
+fn run_jit(program: &bytecode::Program, file: &Path, options: RunOptions) -> u8 {
+    use crate::backend::jit::{self, cache::Cache};
+    let log = |msg: String| {
+        if options.verbose {
+            eprintln!("solvrac: jit: {msg}");
+        }
+    };
+    let cache = if options.no_cache {
+        None
+    } else {
+        Cache::open()
+    };
+    let key = cache
+        .as_ref()
+        .map(|_| Cache::key(program, options.opt_level));
+    let cached = cache.as_ref().zip(key.as_ref()).and_then(|(c, k)| {
+        let object = c.get(k)?;
+        log(format!("cache hit: {}", c.path(k).display()));
+        Some(object)
+    });
+    let object = match cached {
+        Some(object) => Ok(object),
+        None => {
+            let started = std::time::Instant::now();
+            let object = jit::compile_program(program, options.opt_level);
+            if let Ok(object) = &object {
+                log(format!(
+                    "compiled {} functions in {:.1} ms",
+                    program.functions.len(),
+                    started.elapsed().as_secs_f64() * 1e3
+                ));
+                if let Some((c, k)) = cache.as_ref().zip(key.as_ref()) {
+                    match c.put(k, object) {
+                        Ok(path) => log(format!("cached as {}", path.display())),
+                        Err(e) => log(format!("cannot write the cache: {e}")),
+                    }
+                }
+            }
+            object
+        }
+    };
+    match object.and_then(|object| jit::run_object(&object)) {
         Ok(code) => code,
         Err(e) => {
             eprintln!(

@@ -40,11 +40,11 @@ fn run_solvrac(args: &[&str], cwd: &Path) -> Result<(i32, String, String), Strin
 fn run_solvrac_env(
     args: &[&str],
     cwd: &Path,
-    env: &[(&str, &str)],
+    env: &[(&str, String)],
 ) -> Result<(i32, String, String), String> {
     let child = Command::new(env!("CARGO_BIN_EXE_solvrac"))
         .args(args)
-        .envs(env.iter().copied())
+        .envs(env.iter().map(|(k, v)| (k, v)))
         .current_dir(cwd)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -94,7 +94,7 @@ fn diff(expected: &str, actual: &str) -> String {
     out
 }
 
-fn check_program(program: &Path, tier: &str, env: &[(&str, &str)]) -> Option<String> {
+fn check_program(program: &Path, tier: &str, env: &[(&str, String)]) -> Option<String> {
     let want = expected(program);
     let dir = program.parent().expect("in a directory");
     let name = program.file_name().unwrap().to_string_lossy().to_string();
@@ -419,15 +419,29 @@ fn conformance_programs() -> Vec<PathBuf> {
 }
 
 /// Environment variables a run gets.
-type Env = &'static [(&'static str, &'static str)];
+type Env = Vec<(&'static str, String)>;
 
-/// The tiers of `solvrac run`, each with the environment it runs with.
+/// The object cache directory of this test run's JIT runs.
+fn cache_dir() -> PathBuf {
+    std::env::temp_dir().join(format!("solvrac-cache-{}", std::process::id()))
+}
+
+/// The tiers of `solvrac run`, each with the environment it runs with. The JIT's object
+/// cache goes to a directory of the test run's own, which starts empty.
 fn run_tiers() -> Vec<(&'static str, Env)> {
-    let mut tiers: Vec<(&str, Env)> = vec![("interp", &[])];
+    let mut tiers: Vec<(&str, Env)> = vec![("interp", Vec::new())];
     if cfg!(feature = "llvm") {
-        tiers.push(("jit", &[]));
+        let _ = std::fs::remove_dir_all(cache_dir());
+        let cache = cache_dir().to_string_lossy().into_owned();
+        tiers.push(("jit", vec![("SOLVRAC_CACHE_DIR", cache.clone())]));
         // Threshold 1: every function that can be compiled is, on its first call.
-        tiers.push(("auto", &[("SOLVRA_JIT_THRESHOLD", "1")]));
+        tiers.push((
+            "auto",
+            vec![
+                ("SOLVRA_JIT_THRESHOLD", "1".into()),
+                ("SOLVRAC_CACHE_DIR", cache),
+            ],
+        ));
     }
     tiers
 }
@@ -436,9 +450,10 @@ fn run_tiers() -> Vec<(&'static str, Env)> {
 fn every_program_in_every_tier() {
     let files = conformance_programs();
     assert!(files.len() >= 24);
-    let jobs: Vec<(&PathBuf, &str, Env)> = run_tiers()
-        .into_iter()
-        .flat_map(|(tier, env)| files.iter().map(move |f| (f, tier, env)))
+    let tiers = run_tiers();
+    let jobs: Vec<(&PathBuf, &str, &Env)> = tiers
+        .iter()
+        .flat_map(|(tier, env)| files.iter().map(move |f| (f, *tier, env)))
         .collect();
     let workers = 2;
     let failures: Vec<String> = std::thread::scope(|s| {
@@ -459,6 +474,7 @@ fn every_program_in_every_tier() {
             .flat_map(|h| h.join().expect("worker"))
             .collect()
     });
+    let _ = std::fs::remove_dir_all(cache_dir());
     assert!(
         failures.is_empty(),
         "{} of {} conformance runs failed:\n\n{}",

@@ -6,6 +6,7 @@
 //! goes through `solvra_aot_main` like an executable's `main`, so exit status, standard output
 //! and error reports are those of the AOT binary. docs/JIT_OVERVIEW.md has the whole picture.
 
+pub mod cache;
 mod engine;
 pub mod session;
 pub mod tier;
