@@ -128,7 +128,7 @@ Examples:\n  solvrac run app.svs\n  solvrac run --tier=interp app.svc"
         /// Report what the JIT does on stderr.
         #[arg(short, long)]
         verbose: bool,
-        /// Neither read nor write the on-disk cache of compiled code (`--tier=jit`).
+        /// Neither read nor write the on-disk cache of JIT-compiled code.
         #[arg(long)]
         no_cache: bool,
         /// Optimisation level 0–3 of JIT-compiled code.
@@ -536,8 +536,13 @@ pub fn run_program(program: bytecode::Program, file: &Path, tier: Tier, options:
                 .or_else(|| std::env::var("SOLVRA_JIT_THRESHOLD").ok()?.parse().ok())
                 .unwrap_or(DEFAULT_JIT_THRESHOLD);
             on_native_stack(move || {
-                let compiler =
-                    crate::backend::jit::tier::HotCompiler::new(options.opt_level, options.verbose);
+                use crate::backend::jit::{cache::Cache, tier::HotCompiler};
+                let cache = if options.no_cache {
+                    None
+                } else {
+                    Cache::open()
+                };
+                let compiler = HotCompiler::new(options.opt_level, cache, options.verbose);
                 run_interp(program, Some((Box::new(compiler), threshold)))
             })
         }

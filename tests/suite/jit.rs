@@ -1,5 +1,6 @@
 //! `solvrac run --tier=jit` and `--tier=auto` beyond the conformance suite: error reports equal
-//! to the AOT binary's and the interpreter's, hot-function detection, and the object cache.
+//! to the AOT binary's and the interpreter's, hot-function detection, and the object cache of
+//! both tiers.
 //! (The conformance suite runs every program in both tiers.)
 
 #![cfg(feature = "llvm")]
@@ -53,7 +54,13 @@ fn jit_errors_match_the_aot_binary_and_the_interpreter() {
     let jit = solvrac(&["run", "--tier=jit", "--no-cache", "fail.svs"], &dir, &[]);
     let interp = solvrac(&["run", "--tier=interp", "fail.svs"], &dir, &[]);
     let auto = solvrac(
-        &["run", "--tier=auto", "--jit-threshold=1", "fail.svs"],
+        &[
+            "run",
+            "--tier=auto",
+            "--jit-threshold=1",
+            "--no-cache",
+            "fail.svs",
+        ],
         &dir,
         &[],
     );
@@ -100,8 +107,8 @@ println(waits())
     assert_eq!(out.stdout, interp.stdout);
     let log = text(&out.stderr);
     // `small` is called 200 times; `loops` runs its loop 200 times (back edges).
-    assert!(log.contains("compiled fn1 (small)"), "{log}");
-    assert!(log.contains("compiled fn2 (loops)"), "{log}");
+    assert!(log.contains("fn1 (small) compiled in"), "{log}");
+    assert!(log.contains("fn2 (loops) compiled in"), "{log}");
     for name in ["once", "later", "waits"] {
         assert!(
             !log.contains(&format!("({name})")),
@@ -167,4 +174,33 @@ fn the_second_jit_run_of_an_unchanged_program_skips_code_generation() {
     .unwrap();
     assert!(run(&[]).contains("cached as"));
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn the_second_tiered_run_takes_hot_functions_from_the_cache() {
+    let dir = scratch("hot-cache");
+    let cache = dir.join("cache").to_string_lossy().to_string();
+    std::fs::write(
+        dir.join("p.svs"),
+        "let mut seen = 0\nfn f(x) { seen += 1; return x * 3 }\nfn g(x) { return f(x) + seen }\nprintln(g(1) + g(2))\n",
+    )
+    .unwrap();
+    let run = || {
+        let out = solvrac(
+            &["run", "-v", "--jit-threshold=1", "p.svs"],
+            &dir,
+            &[("SOLVRAC_CACHE_DIR", cache.as_str())],
+        );
+        assert_eq!(text(&out.stdout), "12\n");
+        text(&out.stderr)
+    };
+    let first = run();
+    assert!(first.contains("fn0 (f) compiled in"), "{first}");
+    assert!(first.contains("fn1 (g) compiled in"), "{first}");
+    let second = run();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(
+        second,
+        "solvrac: jit: fn1 (g) from the cache\nsolvrac: jit: fn0 (f) from the cache\n"
+    );
 }

@@ -106,11 +106,14 @@ impl Interp {
         };
         if self.tier.is_some() {
             if let Callee::User(id) = function::obj(callee).callee {
+                if function::native(id) == 0 {
+                    self.heat(func);
+                }
+                // Compiled before, or just now: this call already runs the native code.
                 if function::native(id) != 0 {
                     return self.call_compiled(callee_at, callee, func);
                 }
             }
-            self.heat(func);
         }
         self.check_arity(func, argc)?;
         for v in &self.stack[callee_at + 1..] {

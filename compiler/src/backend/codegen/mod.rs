@@ -18,7 +18,7 @@ use crate::bytecode::Program;
 use inkwell::context::Context;
 use inkwell::passes::PassBuilderOptions;
 use inkwell::targets::FileType;
-pub use module::{hosted_name, Embedding, GlobalAddr, Hosted};
+pub use module::{global_symbol, hosted_name, Embedding, GlobalAddr, Globals, Hosted};
 pub use target::Target;
 
 /// What `solvrac build` writes.

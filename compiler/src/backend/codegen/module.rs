@@ -143,7 +143,10 @@ impl<'ctx> Ctx<'ctx> {
 
     /// Global slot `index` of module `module`.
     pub fn global(&self, module: u32, index: u32) -> R<PointerValue<'ctx>> {
-        if let Some(addr) = self.embedding.globals.and_then(|at| at(module, index)) {
+        if let Some(addr) = match self.embedding.globals {
+            Globals::At(at) => at(module, index),
+            _ => None,
+        } {
             return Ok(self
                 .usize_ty
                 .const_int(addr, false)
@@ -229,12 +232,30 @@ pub struct Embedding<'a> {
     /// The exported name of the start function, for the JIT to look up and run; `None` makes
     /// it private and adds a C `main` (an executable).
     pub start: Option<&'a str>,
-    /// Global slots that live outside the module: a REPL session's store, or the
-    /// interpreter's module globals. Slots it places are not rooted by the module.
-    pub globals: Option<GlobalAddr<'a>>,
+    /// Where the modules' global slots live.
+    pub globals: Globals<'a>,
     /// Code for a host that already registered the program's functions: the interpreter,
     /// whose hot functions the JIT compiles.
     pub hosted: Option<Hosted<'a>>,
+}
+
+/// See `Embedding::globals`. Slots outside the module are rooted by their owner.
+#[derive(Clone, Copy, Default)]
+pub enum Globals<'a> {
+    /// Each module has its own array, rooted by the start function.
+    #[default]
+    Own,
+    /// Slots at fixed addresses (a REPL session's store); `None` leaves a slot to the
+    /// module's own array.
+    At(GlobalAddr<'a>),
+    /// Every module's array is the external symbol `global_symbol(M)`, which the JIT defines
+    /// (the interpreter's arrays): the code holds no address of one run, so it can be cached.
+    Symbols,
+}
+
+/// The symbol of module `m`'s global array under `Globals::Symbols`.
+pub fn global_symbol(m: u32) -> String {
+    format!("svs_globals_{m}")
 }
 
 /// See `Embedding::hosted`.
@@ -319,6 +340,9 @@ pub(super) fn emit_module<'ctx>(
         .map(|(i, m)| {
             let n = m.globals.len().max(1);
             let ty = value_ty.array_type(n as u32);
+            if let Globals::Symbols = embedding.globals {
+                return module.add_global(ty, None, &global_symbol(i as u32));
+            }
             let g = module.add_global(ty, None, &format!("svs.globals{i}"));
             g.set_initializer(&value_ty.const_array(&vec![uninit; n]));
             g.set_linkage(Linkage::Private);
@@ -391,12 +415,12 @@ fn emit_start(cx: &Ctx) -> R<()> {
         ],
     )?;
     for (i, m) in cx.program.modules.iter().enumerate() {
-        if m.globals.is_empty()
-            || cx
-                .embedding
-                .globals
-                .is_some_and(|at| at(i as u32, 0).is_some())
-        {
+        let outside = match cx.embedding.globals {
+            Globals::Own => false,
+            Globals::At(at) => at(i as u32, 0).is_some(),
+            Globals::Symbols => true,
+        };
+        if m.globals.is_empty() || outside {
             continue; // whoever owns the slots roots them
         }
         cx.call(

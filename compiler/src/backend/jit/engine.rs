@@ -73,17 +73,34 @@ impl Jit {
                 swallow_session_error,
                 null_mut(),
             );
-            let jd = LLVMOrcLLJITGetMainJITDylib(jit);
-            let generic = LLVMJITSymbolGenericFlags::LLVMJITSymbolGenericFlagsExported as u8
-                | LLVMJITSymbolGenericFlags::LLVMJITSymbolGenericFlagsCallable as u8;
-            let mut pairs: Vec<LLVMOrcCSymbolMapPair> = solvra_rt::abi::ABI
+            let jit = Jit {
+                jit,
+                jd: LLVMOrcLLJITGetMainJITDylib(jit),
+            };
+            let abi: Vec<(&str, u64)> = solvra_rt::abi::ABI
                 .iter()
-                .map(|f| {
-                    let name = CString::new(f.name).expect("ABI names have no NUL");
+                .map(|f| (f.name, f.addr as u64))
+                .collect();
+            jit.define(&abi)?;
+            Ok(jit)
+        }
+    }
+
+    /// Defines symbols at absolute addresses (functions or data of this process).
+    pub fn define(&self, symbols: &[(&str, u64)]) -> R<()> {
+        let generic = LLVMJITSymbolGenericFlags::LLVMJITSymbolGenericFlagsExported as u8
+            | LLVMJITSymbolGenericFlags::LLVMJITSymbolGenericFlagsCallable as u8;
+        // SAFETY: the names are interned by the JIT; the symbol map (and the names' references)
+        // is owned by the materialisation unit, which the dylib takes over.
+        unsafe {
+            let mut pairs: Vec<LLVMOrcCSymbolMapPair> = symbols
+                .iter()
+                .map(|&(name, addr)| {
+                    let name = CString::new(name).expect("symbol names have no NUL");
                     LLVMOrcCSymbolMapPair {
-                        Name: LLVMOrcLLJITMangleAndIntern(jit, name.as_ptr()),
+                        Name: LLVMOrcLLJITMangleAndIntern(self.jit, name.as_ptr()),
                         Sym: LLVMJITEvaluatedSymbol {
-                            Address: f.addr as u64,
+                            Address: addr,
                             Flags: LLVMJITSymbolFlags {
                                 GenericFlags: generic,
                                 TargetFlags: 0,
@@ -93,12 +110,7 @@ impl Jit {
                 })
                 .collect();
             let mu = LLVMOrcAbsoluteSymbols(pairs.as_mut_ptr(), pairs.len());
-            let jit_ = Jit { jit, jd };
-            check(
-                LLVMOrcJITDylibDefine(jd, mu),
-                "cannot define the runtime's functions",
-            )?;
-            Ok(jit_)
+            check(LLVMOrcJITDylibDefine(self.jd, mu), "cannot define symbols")
         }
     }
 

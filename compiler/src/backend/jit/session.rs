@@ -21,7 +21,7 @@
 //! referenced from the store or the heap.
 
 use super::engine::Jit;
-use crate::backend::codegen::{self, CodegenOptions, Embedding, Emit, Target};
+use crate::backend::codegen::{self, CodegenOptions, Embedding, Emit, Globals, Target};
 use crate::backend::{ir, lowering};
 use crate::bytecode::{self, Program};
 use crate::frontend::ast::{ExprKind, StmtKind};
@@ -106,7 +106,7 @@ impl Session {
         let at = |m: u32, i: u32| (m == entry).then(|| addrs[i as usize]);
         let embedding = Embedding {
             start: Some(&start_name),
-            globals: Some(&at),
+            globals: Globals::At(&at),
             hosted: None,
         };
         let object = codegen::compile_embedded(&program, &self.codegen(), Emit::Object, &embedding)
@@ -161,7 +161,7 @@ impl Session {
         let at = |m: u32, i: u32| (m == entry).then(|| addrs[i as usize]);
         let embedding = Embedding {
             start: Some("svs_repl_listing"),
-            globals: Some(&at),
+            globals: Globals::At(&at),
             hosted: None,
         };
         let text = codegen::compile_embedded(&program, &self.codegen(), Emit::LlvmIr, &embedding)
@@ -249,5 +249,11 @@ impl Session {
             addrs.push(&self.store[slot] as *const Value as u64);
         }
         Ok(addrs)
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        solvra_rt::heap::remove_root_range(self.store.as_ptr());
     }
 }
