@@ -65,9 +65,14 @@ fi
 [ -x "$solvrac" ] || { echo "run.sh: $solvrac does not exist" >&2; exit 2; }
 
 # Implementations: name, file extension, command prefix (the program path is appended).
-# `solvrac -O2` is the same program compiled to a native executable with `solvrac build -O2`.
-impls=(solvrac "solvrac -O2")
-declare -A EXT=([solvrac]=svs ["solvrac -O2"]=svs) CMD=([solvrac]="$solvrac run --tier=interp")
+# `solvrac -O2` is the same program compiled to a native executable with `solvrac build -O2`;
+# `solvrac jit` compiles it at -O2 in process before it starts (the object cache, filled by the
+# warm-up runs, makes later runs skip LLVM), `solvrac auto` interprets it and compiles hot
+# functions at -O2 (the default tier of `run`).
+impls=(solvrac "solvrac auto" "solvrac jit" "solvrac -O2")
+declare -A EXT=([solvrac]=svs ["solvrac -O2"]=svs ["solvrac jit"]=svs ["solvrac auto"]=svs) \
+    CMD=([solvrac]="$solvrac run --tier=interp" ["solvrac jit"]="$solvrac run --tier=jit -O2" \
+        ["solvrac auto"]="$solvrac run --tier=auto -O2")
 add_impl() { # name ext tool args...
     local name="$1" ext="$2" tool="$3"
     shift 3
@@ -190,7 +195,7 @@ tools = dict(l.rstrip('\n').split('\t', 1) for l in open(os.path.join(tmp, 'tool
 mismatch = []
 if os.path.exists(os.path.join(tmp, 'mismatch.txt')):
     mismatch = [l.rstrip('\n').split('\t') for l in open(os.path.join(tmp, 'mismatch.txt'))]
-order = ['solvrac', 'solvrac -O2', 'gcc -O2', 'lua5.4', 'luajit', 'python3', 'node']
+order = ['solvrac', 'solvrac auto', 'solvrac jit', 'solvrac -O2', 'gcc -O2', 'lua5.4', 'luajit', 'python3', 'node']
 cpu = ''
 try:
     for line in open('/proc/cpuinfo'):
@@ -240,7 +245,10 @@ def fmt_r(x):
 lines = [f'# Whole-program benchmarks ({mode})', '',
          f"{report['date']}, {cpu or platform.machine()}, {os.cpu_count()} cores (shared machine), "
          f'hyperfine -N -w {warmup} -r {runs}; `benches/run.sh{" --quick" if mode == "quick" else ""}`. '
-         'solvrac is `solvrac run --tier=interp FILE.svs` (parse, compile and interpret). '
+         'solvrac is `solvrac run --tier=interp FILE.svs` (parse, compile and interpret), '
+         'solvrac auto `solvrac run --tier=auto -O2` (hot functions JIT-compiled), '
+         'solvrac jit `solvrac run --tier=jit -O2` (whole program JIT-compiled, object cache warm), '
+         'solvrac -O2 the executable of `solvrac build -O2`. '
          'Median wall time of each implementation; ' + (
              'every implementation printed the same output.' if not mismatch else
              'implementations that printed a different output are listed at the end and left out.'),

@@ -117,9 +117,40 @@ Examples:\n  solvrac run app.svs\n  solvrac run --tier=interp app.svc"
         /// The program: a `.svs` entry file or a compiled `.svc` file.
         #[arg(value_name = "FILE")]
         file: PathBuf,
-        /// Execution tier. Only the bytecode interpreter exists so far.
-        #[arg(long, value_enum, default_value_t = Tier::Interp)]
+        /// Execution tier: the interpreter compiling hot functions with the JIT (auto), the
+        /// bytecode interpreter alone, or the whole program compiled up front by the JIT.
+        #[arg(long, value_enum, default_value_t = Tier::default())]
         tier: Tier,
+        /// Calls plus loop iterations after which `--tier=auto` compiles a function
+        /// (default: $SOLVRA_JIT_THRESHOLD, or 1000).
+        #[arg(long, value_name = "N", hide = true)]
+        jit_threshold: Option<u32>,
+        /// Report what the JIT does on stderr.
+        #[arg(short, long)]
+        verbose: bool,
+        /// Neither read nor write the on-disk cache of JIT-compiled code.
+        #[arg(long)]
+        no_cache: bool,
+        /// Optimisation level 0–3 of JIT-compiled code.
+        #[arg(short = 'O', value_name = "LEVEL", default_value_t = 1, value_parser = clap::value_parser!(u8).range(0..=3))]
+        opt_level: u8,
+        /// Extra directory to search for imported scripts (repeatable).
+        #[arg(short = 'M', long = "module-path", value_name = "DIR")]
+        module_paths: Vec<PathBuf>,
+    },
+    /// An interactive REPL: each input is compiled by the JIT and run at once.
+    #[cfg(feature = "llvm")]
+    #[command(
+        after_help = "Definitions persist across inputs and can be redefined; an expression's value \
+is printed. An input with an error is reported and changes nothing. Type :help inside for the \
+commands (:type, :sir, :llvm, :load, :reset, :quit). When stdin is not a terminal, it is read \
+as a script: no prompts, and the exit status is 1 if any input failed.\n\nExamples:\n  \
+solvrac jit\n  echo 'fn sq(x) { return x * x }\nsq(7)' | solvrac jit"
+    )]
+    Jit {
+        /// Optimisation level 0–3 of each input's code.
+        #[arg(short = 'O', value_name = "LEVEL", default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..=3))]
+        opt_level: u8,
         /// Extra directory to search for imported scripts (repeatable).
         #[arg(short = 'M', long = "module-path", value_name = "DIR")]
         module_paths: Vec<PathBuf>,
@@ -240,12 +271,29 @@ fn run(cli: Cli) -> u8 {
         }
         Command::Run {
             file,
-            tier: Tier::Interp,
+            tier,
+            jit_threshold,
+            verbose,
+            no_cache,
+            opt_level,
             module_paths,
         } => match load_bytecode(&file, module_paths) {
-            Some(program) => run_interp(program),
+            Some(program) => {
+                let options = RunOptions {
+                    opt_level,
+                    jit_threshold,
+                    verbose,
+                    no_cache,
+                };
+                run_program(program, &file, tier, options)
+            }
             None => 1,
         },
+        #[cfg(feature = "llvm")]
+        Command::Jit {
+            opt_level,
+            module_paths,
+        } => on_native_stack(move || crate::repl::run(module_paths, opt_level)),
         Command::Compile {
             file,
             output,
@@ -435,11 +483,140 @@ fn tempdir() -> std::io::Result<PathBuf> {
     Err(std::io::Error::other("no free temporary directory name"))
 }
 
+/// Calls plus loop iterations after which the tiered `run` compiles a function.
+pub const DEFAULT_JIT_THRESHOLD: u32 = 1000;
+
 /// Execution tiers of `solvrac run`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Tier {
+    /// The interpreter, compiling hot functions with the JIT.
+    #[cfg(feature = "llvm")]
+    Auto,
     /// The bytecode interpreter.
     Interp,
+    /// The whole program compiled by LLVM's ORC JIT before it starts.
+    #[cfg(feature = "llvm")]
+    Jit,
+}
+
+impl Default for Tier {
+    /// Interpreter first, JIT for hot code — when the JIT is built in.
+    fn default() -> Tier {
+        #[cfg(feature = "llvm")]
+        return Tier::Auto;
+        #[cfg(not(feature = "llvm"))]
+        return Tier::Interp;
+    }
+}
+
+/// How `solvrac run` runs a program, beyond its tier.
+#[derive(Clone, Copy, Debug)]
+pub struct RunOptions {
+    /// Optimisation level of JIT-compiled code.
+    pub opt_level: u8,
+    /// `--tier=auto`'s hotness threshold (else $SOLVRA_JIT_THRESHOLD or the default).
+    pub jit_threshold: Option<u32>,
+    /// Report what the JIT does on stderr.
+    pub verbose: bool,
+    /// Keep away from the on-disk object cache.
+    pub no_cache: bool,
+}
+
+/// Runs a loaded program in `tier`; returns the process exit status.
+#[cfg_attr(not(feature = "llvm"), allow(unused_variables))]
+pub fn run_program(program: bytecode::Program, file: &Path, tier: Tier, options: RunOptions) -> u8 {
+    match tier {
+        Tier::Interp => run_interp(program, None),
+        #[cfg(feature = "llvm")]
+        Tier::Jit => run_jit(&program, file, options),
+        #[cfg(feature = "llvm")]
+        Tier::Auto => {
+            let threshold = options
+                .jit_threshold
+                .or_else(|| std::env::var("SOLVRA_JIT_THRESHOLD").ok()?.parse().ok())
+                .unwrap_or(DEFAULT_JIT_THRESHOLD);
+            on_native_stack(move || {
+                use crate::backend::jit::{cache::Cache, tier::HotCompiler};
+                let cache = if options.no_cache {
+                    None
+                } else {
+                    Cache::open()
+                };
+                let compiler = HotCompiler::new(options.opt_level, cache, options.verbose);
+                run_interp(program, Some((Box::new(compiler), threshold)))
+            })
+        }
+    }
+}
+
+/// Runs `f` on a thread with the stack an executable's `solvra_aot_main` gives compiled code
+/// (which recurses natively, up to `solvra_rt::aot::MAX_CALL_DEPTH` calls).
+#[cfg(feature = "llvm")]
+fn on_native_stack(f: impl FnOnce() -> u8 + Send + 'static) -> u8 {
+    let worker = std::thread::Builder::new()
+        .name("solvrac-native".into())
+        .stack_size(1 << 30)
+        .spawn(f);
+    match worker.map(|h| h.join()) {
+        Ok(Ok(code)) => code,
+        _ => 101,
+    }
+}
+
+/// Runs a program with the JIT, through the object cache, and returns the exit status.
+#[cfg(feature = "llvm")]
+fn run_jit(program: &bytecode::Program, file: &Path, options: RunOptions) -> u8 {
+    use crate::backend::jit::{self, cache::Cache};
+    let log = |msg: String| {
+        if options.verbose {
+            eprintln!("solvrac: jit: {msg}");
+        }
+    };
+    let cache = if options.no_cache {
+        None
+    } else {
+        Cache::open()
+    };
+    let key = cache
+        .as_ref()
+        .map(|_| Cache::key(program, options.opt_level));
+    let cached = cache.as_ref().zip(key.as_ref()).and_then(|(c, k)| {
+        let object = c.get(k)?;
+        log(format!("cache hit: {}", c.path(k).display()));
+        Some(object)
+    });
+    let object = match cached {
+        Some(object) => Ok(object),
+        None => {
+            let started = std::time::Instant::now();
+            let object = jit::compile_program(program, options.opt_level);
+            if let Ok(object) = &object {
+                log(format!(
+                    "compiled {} functions in {:.1} ms",
+                    program.functions.len(),
+                    started.elapsed().as_secs_f64() * 1e3
+                ));
+                if let Some((c, k)) = cache.as_ref().zip(key.as_ref()) {
+                    match c.put(k, object) {
+                        Ok(path) => log(format!("cached as {}", path.display())),
+                        Err(e) => log(format!("cannot write the cache: {e}")),
+                    }
+                }
+            }
+            object
+        }
+    };
+    match object.and_then(|object| jit::run_object(&object)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!(
+                "solvrac: cannot run {} with the JIT: {}",
+                file.display(),
+                e.0
+            );
+            1
+        }
+    }
 }
 
 /// Compiles a `.svs` program, or reads and verifies a `.svc` file; reports problems on stderr.
@@ -465,7 +642,13 @@ pub fn load_bytecode(file: &Path, module_paths: Vec<PathBuf>) -> Option<bytecode
         }
         return Some(program);
     }
-    let (program, diags) = frontend::load_file(file, LoadOptions { module_paths });
+    let (program, diags) = frontend::load_file(
+        file,
+        LoadOptions {
+            module_paths,
+            ..LoadOptions::default()
+        },
+    );
     if !diags.is_empty() {
         diag::emit(&program.sources, &diags);
         return None;
@@ -497,8 +680,9 @@ fn print_sir(program: &bytecode::Program) -> u8 {
     0
 }
 
-/// Runs a program in the interpreter and returns the process exit status.
-pub fn run_interp(program: bytecode::Program) -> u8 {
+/// Runs a program in the interpreter, tiered if `tier` gives a compiler of hot functions and
+/// its threshold, and returns the process exit status.
+pub fn run_interp(program: bytecode::Program, tier: Option<(Box<dyn interp::TierUp>, u32)>) -> u8 {
     let mut interp = match Interp::new(program) {
         Ok(i) => i,
         Err(e) => {
@@ -506,6 +690,9 @@ pub fn run_interp(program: bytecode::Program) -> u8 {
             return 1;
         }
     };
+    if let Some((compiler, threshold)) = tier {
+        interp.set_tier_up(compiler, threshold);
+    }
     let outcome = interp.run();
     solvra_rt::stdout::finish();
     solvra_rt::heap::report_stats_if_enabled();
@@ -519,7 +706,10 @@ pub fn run_interp(program: bytecode::Program) -> u8 {
 }
 
 fn check(files: &[PathBuf], dump_ast: bool, module_paths: Vec<PathBuf>, quiet: bool) -> u8 {
-    let options = LoadOptions { module_paths };
+    let options = LoadOptions {
+        module_paths,
+        ..LoadOptions::default()
+    };
     let mut errors = 0;
     let mut modules = 0;
     for file in files {

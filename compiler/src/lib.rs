@@ -9,3 +9,5 @@ pub mod bytecode;
 pub mod driver;
 pub mod frontend;
 pub mod interp;
+#[cfg(feature = "llvm")]
+pub mod repl;

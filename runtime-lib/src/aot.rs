@@ -89,6 +89,14 @@ fn call(f: Value, args: &[Value], mode: callback::CallMode) -> RtResult<Value> {
         Callee::Builtin(b) => return builtins::call(b, args),
         Callee::User(id) => id,
     };
+    let entry = function::native(id);
+    if entry == 0 {
+        // Loaded by the interpreter and not compiled (the tiered `run`): its tier runs it.
+        return match mode {
+            callback::CallMode::Nested => callback::call_value(f, args),
+            callback::CallMode::TaskBody => callback::call_task_body(f, args),
+        };
+    }
     let info = function::checked_call_info(id, args.len() as u32)?;
     note_main_call(f);
     if info.is_async && mode == callback::CallMode::Nested {
@@ -105,8 +113,8 @@ fn call(f: Value, args: &[Value], mode: callback::CallMode) -> RtResult<Value> {
         array::share(*a);
     }
     DEPTH.with(|d| d.set(depth + 1));
-    // SAFETY: `code` of a natively registered function is its entry address.
-    let entry: NativeFn = unsafe { std::mem::transmute::<usize, NativeFn>(info.code) };
+    // SAFETY: a native entry is the address of a `NativeFn`.
+    let entry: NativeFn = unsafe { std::mem::transmute::<usize, NativeFn>(entry) };
     let mut out = Value::NULL;
     let st = entry(&f, args.as_ptr(), args.len(), &mut out);
     DEPTH.with(|d| d.set(depth));
@@ -163,15 +171,16 @@ pub unsafe extern "C" fn solvra_register_function(
     } else {
         Some(text(name, name_len).to_string())
     };
-    function::register(FnInfo {
+    let id = function::register(FnInfo {
         name,
         params,
         required,
         self_first: flags & 1 != 0,
         is_async: flags & 2 != 0,
         code: entry,
-    })
-    .0
+    });
+    function::set_native(id, entry);
+    id.0
 }
 
 /// Makes builtin `id` callable with the implementation that `f` points to (its exported
@@ -201,6 +210,41 @@ pub extern "C" fn solvra_main_started() -> i32 {
 
 fn aot_hook(f: Value, args: &[Value], mode: callback::CallMode) -> RtResult<Value> {
     call(f, args, mode)
+}
+
+/// Calls a function value whose native entry is set, from another tier (the interpreter calls
+/// the functions the JIT compiled for it this way).
+pub fn call_native(f: Value, args: &[Value], mode: callback::CallMode) -> RtResult<Value> {
+    call(f, args, mode)
+}
+
+/// Takes the stack-trace frames compiled code recorded for the error being propagated,
+/// innermost first (a tier that called the code continues the trace with its own frames).
+pub fn take_trace() -> Vec<String> {
+    TRACE.with(|t| std::mem::take(&mut *t.borrow_mut()))
+}
+
+/// Prepares the current thread for compiled code: the collector's stack base (`base` is an
+/// address in the outermost frame that runs compiled code), the call hook and the clock. The
+/// JIT calls it once per thread it runs programs or REPL inputs on.
+pub fn enter(base: *const u8) {
+    heap::set_stack_base(base);
+    callback::set_call_hook(aot_hook);
+    builtins::start_clock();
+}
+
+/// Runs a start function (or any compiled entry of its shape) on a thread `enter` prepared.
+/// An uncaught error is returned as its report: `runtime error: MESSAGE` and the stack trace,
+/// one `  at FRAME` line each, after standard output has been flushed.
+pub fn run_start(start: extern "C" fn() -> i32) -> Result<(), String> {
+    if start() == 0 {
+        return Ok(());
+    }
+    let err = error::take_pending().unwrap_or_else(|| RtError::new("unknown error"));
+    stdout::flush();
+    let trace = take_trace();
+    DEPTH.with(|d| d.set(0));
+    Err(error::report(&err.message, &trace))
 }
 
 /// Runs a compiled program: `start` registers the program's functions and runs the entry
@@ -254,33 +298,23 @@ extern "C" fn run_program(arg: usize) -> ! {
     // SAFETY: `solvra_aot_main` passes its `ProgramRun`, which lives until this switches back.
     let run = unsafe { &mut *(arg as *mut ProgramRun) };
     let start = run.start;
-    run.code = std::panic::catch_unwind(move || run_start(start)).unwrap_or(101);
+    run.code = std::panic::catch_unwind(move || run_program_body(start)).unwrap_or(101);
     let mut finished = 0;
     // SAFETY: `caller` was saved by the switch that started this context.
     unsafe { scheduler::context::switch(&mut finished, run.caller) };
     unreachable!("the program's context was resumed after it finished");
 }
 
-fn run_start(start: extern "C" fn() -> i32) -> i32 {
+/// The whole program on its stack: sets up the thread, runs, reports, returns the exit status.
+fn run_program_body(start: extern "C" fn() -> i32) -> i32 {
     let base = 0u8;
-    heap::set_stack_base(&base as *const u8);
-    callback::set_call_hook(aot_hook);
-    builtins::start_clock();
-    let code = if start() == 0 {
-        0
-    } else {
-        let err = error::take_pending().unwrap_or_else(|| RtError::new("unknown error"));
-        stdout::flush();
-        let mut report = format!("runtime error: {}\n", err.message);
-        TRACE.with(|t| {
-            for frame in t.borrow().iter() {
-                report.push_str("  at ");
-                report.push_str(frame);
-                report.push('\n');
-            }
-        });
-        stdout::write_stderr(&report);
-        1
+    enter(&base as *const u8);
+    let code = match run_start(start) {
+        Ok(()) => 0,
+        Err(report) => {
+            stdout::write_stderr(&report);
+            1
+        }
     };
     stdout::finish();
     heap::report_stats_if_enabled();

@@ -35,6 +35,10 @@ pub struct FnInfo {
 
 thread_local! {
     static TABLE: RefCell<Vec<FnInfo>> = const { RefCell::new(Vec::new()) };
+    /// The native entry (`aot::NativeFn`) of each function, 0 while it has none: set when
+    /// compiled code registers itself, and when the JIT compiles a function the interpreter
+    /// loaded (the tier swap). Kept beside `TABLE` so `FnInfo` stays the tier's description.
+    static NATIVE: RefCell<Vec<usize>> = const { RefCell::new(Vec::new()) };
 }
 
 /// Adds a function to the table.
@@ -42,6 +46,7 @@ pub fn register(info: FnInfo) -> FnId {
     TABLE.with(|t| {
         let mut t = t.borrow_mut();
         t.push(info);
+        NATIVE.with(|n| n.borrow_mut().resize(t.len(), 0));
         FnId(t.len() as u32 - 1)
     })
 }
@@ -51,7 +56,6 @@ pub fn register(info: FnInfo) -> FnId {
 #[derive(Clone, Copy, Debug)]
 pub struct CallInfo {
     pub is_async: bool,
-    pub code: usize,
 }
 
 /// A user function's `CallInfo` after the arity check for `argc` arguments (the name is read
@@ -63,9 +67,19 @@ pub fn checked_call_info(id: FnId, argc: u32) -> crate::error::RtResult<CallInfo
         check_arity(f.name.as_deref(), f.params, f.required, argc)?;
         Ok(CallInfo {
             is_async: f.is_async,
-            code: f.code,
         })
     })
+}
+
+/// Gives function `id` a native entry: from now on calls through the table run it.
+pub fn set_native(id: FnId, entry: usize) {
+    NATIVE.with(|n| n.borrow_mut()[id.0 as usize] = entry);
+}
+
+/// The native entry of function `id`, or 0 if it runs in the interpreter.
+#[inline]
+pub fn native(id: FnId) -> usize {
+    NATIVE.with(|n| n.borrow()[id.0 as usize])
 }
 
 /// The tier's code handle of a function (`FnInfo::code`), without copying its entry.

@@ -1,7 +1,8 @@
-//! The conformance suite: every program in `tests/data/conformance` runs in every tier that
-//! exists (today the bytecode interpreter) and must print exactly its `.out` file, exit with its
-//! `.status` (default 0), and write to stderr exactly when a `.stderr` file exists, starting with
-//! its line (a program ended by `exit(n)` is not a failure and writes nothing there).
+//! The conformance suite: every program in `tests/data/conformance` runs in every tier of
+//! `solvrac run` (the bytecode interpreter, the JIT, and the tiered interpreter with every
+//! function compiled on its first call) and natively built, and must print
+//! exactly its `.out` file, exit with its `.status` (default 0), and write to stderr exactly
+//! when a `.stderr` file exists, starting with its line (a program ended by `exit(n)` is not a failure and writes nothing there).
 //!
 //! Programs run through the real `solvrac` binary, as a user would run them, in parallel, each
 //! with a time limit. Every mismatch is reported with a diff.
@@ -32,8 +33,18 @@ fn expected(program: &Path) -> Expected {
 
 /// Runs `solvrac ARGS` with a time limit; returns (status, stdout, stderr).
 fn run_solvrac(args: &[&str], cwd: &Path) -> Result<(i32, String, String), String> {
+    run_solvrac_env(args, cwd, &[])
+}
+
+/// `run_solvrac` with extra environment variables.
+fn run_solvrac_env(
+    args: &[&str],
+    cwd: &Path,
+    env: &[(&str, String)],
+) -> Result<(i32, String, String), String> {
     let child = Command::new(env!("CARGO_BIN_EXE_solvrac"))
         .args(args)
+        .envs(env.iter().map(|(k, v)| (k, v)))
         .current_dir(cwd)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -83,12 +94,12 @@ fn diff(expected: &str, actual: &str) -> String {
     out
 }
 
-fn check_program(program: &Path, tier: &str) -> Option<String> {
+fn check_program(program: &Path, tier: &str, env: &[(&str, String)]) -> Option<String> {
     let want = expected(program);
     let dir = program.parent().expect("in a directory");
     let name = program.file_name().unwrap().to_string_lossy().to_string();
     let tier_arg = format!("--tier={tier}");
-    let (status, stdout, stderr) = match run_solvrac(&["run", &tier_arg, &name], dir) {
+    let (status, stdout, stderr) = match run_solvrac_env(&["run", &tier_arg, &name], dir, env) {
         Ok(r) => r,
         Err(e) => return Some(format!("{name} [{tier}]: {e}")),
     };
@@ -407,21 +418,53 @@ fn conformance_programs() -> Vec<PathBuf> {
     files
 }
 
+/// Environment variables a run gets.
+type Env = Vec<(&'static str, String)>;
+
+/// The object cache directory of this test run's JIT runs.
+fn cache_dir() -> PathBuf {
+    std::env::temp_dir().join(format!("solvrac-cache-{}", std::process::id()))
+}
+
+/// The tiers of `solvrac run`, each with the environment it runs with. The JIT's object
+/// cache goes to a directory of the test run's own, which starts empty.
+fn run_tiers() -> Vec<(&'static str, Env)> {
+    let mut tiers: Vec<(&str, Env)> = vec![("interp", Vec::new())];
+    if cfg!(feature = "llvm") {
+        let _ = std::fs::remove_dir_all(cache_dir());
+        let cache = cache_dir().to_string_lossy().into_owned();
+        tiers.push(("jit", vec![("SOLVRAC_CACHE_DIR", cache.clone())]));
+        // Threshold 1: every function that can be compiled is, on its first call.
+        tiers.push((
+            "auto",
+            vec![
+                ("SOLVRA_JIT_THRESHOLD", "1".into()),
+                ("SOLVRAC_CACHE_DIR", cache),
+            ],
+        ));
+    }
+    tiers
+}
+
 #[test]
 fn every_program_in_every_tier() {
     let files = conformance_programs();
     assert!(files.len() >= 24);
+    let tiers = run_tiers();
+    let jobs: Vec<(&PathBuf, &str, &Env)> = tiers
+        .iter()
+        .flat_map(|(tier, env)| files.iter().map(move |f| (f, *tier, env)))
+        .collect();
     let workers = 2;
     let failures: Vec<String> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..workers)
             .map(|w| {
-                let files = &files;
+                let jobs = &jobs;
                 s.spawn(move || {
-                    files
-                        .iter()
+                    jobs.iter()
                         .skip(w)
                         .step_by(workers)
-                        .filter_map(|f| check_program(f, "interp"))
+                        .filter_map(|(f, tier, env)| check_program(f, tier, env))
                         .collect::<Vec<_>>()
                 })
             })
@@ -431,11 +474,12 @@ fn every_program_in_every_tier() {
             .flat_map(|h| h.join().expect("worker"))
             .collect()
     });
+    let _ = std::fs::remove_dir_all(cache_dir());
     assert!(
         failures.is_empty(),
-        "{} of {} conformance programs failed:\n\n{}",
+        "{} of {} conformance runs failed:\n\n{}",
         failures.len(),
-        files.len(),
+        jobs.len(),
         failures.join("\n\n")
     );
 }

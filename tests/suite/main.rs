@@ -6,6 +6,8 @@ mod conformance;
 mod frontend;
 mod ipc;
 mod ir;
+mod jit;
 mod net;
+mod repl;
 mod svc_mutation;
 mod tidy;

@@ -1,5 +1,5 @@
 //! The native backend: Solvra IR (SSA), lowering from bytecode, and — as they land — the IR
-//! passes, LLVM code generation, linking and the JIT.
+//! passes, LLVM code generation, linking and the JIT (`jit`, in process through ORC LLJIT).
 //!
 //! Bytecode stays the one artifact every tier starts from: `lowering` turns a verified bytecode
 //! function into IR, and everything native works on IR from there.
@@ -7,4 +7,6 @@
 #[cfg(feature = "llvm")]
 pub mod codegen;
 pub mod ir;
+#[cfg(feature = "llvm")]
+pub mod jit;
 pub mod lowering;

@@ -7,7 +7,7 @@
 
 use super::ast::{ExportDecl, ImportDecl, ImportSource, Module, NodeId, StmtKind};
 use super::diag::{Code, Diagnostic};
-use super::resolve::{self, BindingId, Resolution, ResolveOptions};
+use super::resolve::{self, BindingId, BindingKind, Resolution, ResolveOptions, SessionName};
 use super::source::{FileId, SourceMap, Span};
 use super::{lexer, parser, stdlib};
 use std::collections::HashMap;
@@ -53,6 +53,9 @@ pub struct LoadOptions {
     /// Extra directories searched for script imports, after the importer's directory and the
     /// current directory.
     pub module_paths: Vec<PathBuf>,
+    /// Names a REPL session defines (`name`, `kind`), seen by the entry module as its own
+    /// globals; their declarations are listed in a `<session>` source file for diagnostics.
+    pub session: Vec<(String, BindingKind)>,
 }
 
 /// Where a module's text comes from.
@@ -136,6 +139,35 @@ impl Loader {
         (program, self.diags)
     }
 
+    /// The session's names, declared in a `<session>` listing file (one declaration a line).
+    fn session_names(&mut self) -> Vec<SessionName> {
+        let mut text = String::new();
+        let mut at = Vec::new();
+        for (name, kind) in &self.options.session {
+            let keyword = match kind {
+                BindingKind::Fn => "fn",
+                BindingKind::Const => "const",
+                _ => "let mut",
+            };
+            text.push_str(keyword);
+            text.push(' ');
+            at.push(text.len());
+            text.push_str(name);
+            text.push('\n');
+        }
+        let file = self.sources.add("<session>".to_string(), None, text);
+        self.options
+            .session
+            .iter()
+            .zip(at)
+            .map(|((name, kind), start)| SessionName {
+                name: name.clone(),
+                kind: *kind,
+                span: Span::new(file, start, start + name.len()),
+            })
+            .collect()
+    }
+
     /// Reports an unreadable entry file. There is no source to point into, so the diagnostic
     /// points at an empty file named after the path.
     fn io_error(&mut self, path: &Path, why: &str) {
@@ -175,7 +207,12 @@ impl Loader {
             let options = ResolveOptions {
                 internal_builtins: is_std,
             };
-            let (res, resolve_diags) = resolve::resolve(&ast, options);
+            let session = if id.0 == 0 && !self.options.session.is_empty() {
+                self.session_names()
+            } else {
+                Vec::new()
+            };
+            let (res, resolve_diags) = resolve::resolve_in_session(&ast, options, &session);
             resolution = res;
             diags.extend(resolve_diags);
         }

@@ -26,11 +26,7 @@ impl Interp {
         let f = &self.prog.functions[func as usize];
         let base = self.stack.len() - argc as usize;
         self.stack.resize(base + f.locals as usize, Value::NULL);
-        if let Some((_, main_fn)) = self.prog.modules[self.prog.entry as usize].main {
-            if main_fn == func {
-                self.main_started = true;
-            }
-        }
+        self.note_main(func);
         self.frames.push(Frame {
             func,
             pc: 0,
@@ -40,6 +36,39 @@ impl Interp {
             stop,
         });
         Ok(())
+    }
+
+    /// A call of the entry module's `main` counts as its start (§3.2).
+    fn note_main(&mut self, func: u32) {
+        if let Some((_, main_fn)) = self.prog.modules[self.prog.entry as usize].main {
+            if main_fn == func {
+                self.main_started = true;
+            }
+        }
+    }
+
+    /// Calls a function the JIT compiled: its arguments stay on the stack (rooted) while the
+    /// native code runs, and its result replaces the callee. A failure continues the stack
+    /// trace compiled code recorded.
+    fn call_compiled(
+        &mut self,
+        callee_at: usize,
+        callee: Value,
+        func: u32,
+    ) -> Result<bool, RtError> {
+        self.note_main(func);
+        let args = self.stack[callee_at + 1..].to_vec();
+        match solvra_rt::aot::call_native(callee, &args, CallMode::Nested) {
+            Ok(v) => {
+                self.stack.truncate(callee_at);
+                self.stack.push(v);
+                Ok(false)
+            }
+            Err(e) => {
+                self.trace.extend(solvra_rt::aot::take_trace());
+                Err(e)
+            }
+        }
     }
 
     /// Calls the callee found below `argc` arguments on the stack. Builtins leave their result
@@ -75,6 +104,17 @@ impl Interp {
             }
             Callee::User(id) => function::code(id) as u32,
         };
+        if self.tier.is_some() {
+            if let Callee::User(id) = function::obj(callee).callee {
+                if function::native(id) == 0 {
+                    self.heat(func);
+                }
+                // Compiled before, or just now: this call already runs the native code.
+                if function::native(id) != 0 {
+                    return self.call_compiled(callee_at, callee, func);
+                }
+            }
+        }
         self.check_arity(func, argc)?;
         for v in &self.stack[callee_at + 1..] {
             array::share(*v);
@@ -159,6 +199,8 @@ impl Interp {
                 let target = h.target as usize;
                 let keep = frame.base + f.locals as usize + h.depth as usize;
                 self.stack.truncate(keep);
+                // Caught: the frames it unwound are not part of any report.
+                self.trace.clear();
                 let msg = solvra_rt::string::new(&err.message)?;
                 self.stack.push(msg);
                 self.frames.last_mut().expect("frame").pc = target;
@@ -197,6 +239,12 @@ impl Interp {
         self.stack.extend_from_slice(args);
         let argc = args.len() as u16;
         let started = match (mode, &function::obj(f).callee) {
+            (CallMode::TaskBody, &Callee::User(id)) if function::native(id) != 0 => {
+                self.stack.truncate(depth);
+                let r = solvra_rt::aot::call_native(f, args, mode);
+                solvra_rt::aot::take_trace();
+                return r;
+            }
             (CallMode::TaskBody, &Callee::User(id)) => {
                 let code = function::code(id) as u32;
                 self.check_arity(code, argc).and_then(|()| {

@@ -194,7 +194,12 @@ impl Interp {
                         let a = self.pop();
                         self.stack.push(Value::bool(ops::truthy(a)));
                     }
-                    Op::Jump { offset } => pc = jump(pc, offset),
+                    Op::Jump { offset } => {
+                        if offset < 0 && self.tier.is_some() {
+                            self.heat(frame.func); // a loop's back edge
+                        }
+                        pc = jump(pc, offset)
+                    }
                     Op::JumpIfFalse { offset } => {
                         if !truthy(self.pop()) {
                             pc = jump(pc, offset);

@@ -13,6 +13,9 @@
 mod call;
 mod exec;
 mod tasks;
+mod tier;
+
+pub use tier::TierUp;
 
 use crate::bytecode::{Constant, Program};
 use solvra_rt::function::{self, FnId, FnInfo};
@@ -76,6 +79,8 @@ pub struct Interp {
     pub(crate) trace: Vec<String>,
     /// Bytecode instructions executed (the cost meter's unit).
     pub instructions: u64,
+    /// The compiler of hot functions, if the run is tiered (`tier.rs`).
+    pub(crate) tier: Option<tier::Tier>,
 }
 
 thread_local! {
@@ -128,6 +133,7 @@ impl Interp {
             suspended: tasks::Suspended::default(),
             trace: Vec::new(),
             instructions: 0,
+            tier: None,
             prog,
         });
         let _guard = heap::add_root(&*interp as &dyn RootSource as *const dyn RootSource);
@@ -192,29 +198,6 @@ fn call_hook(f: Value, args: &[Value], mode: callback::CallMode) -> Result<Value
     interp.call_nested(f, args, mode)
 }
 
-/// Formats an uncaught error as LANGUAGE.md §3.14.1 prescribes: `runtime error: MESSAGE`, then
-/// the stack trace.
-/// A trace deeper than `TRACE_HEAD + TRACE_TAIL` frames shows its ends and counts the middle.
-pub fn report(message: &str, trace: &[String]) -> String {
-    const TRACE_HEAD: usize = 20;
-    const TRACE_TAIL: usize = 5;
-    let mut out = format!("runtime error: {message}\n");
-    let frames: Vec<&String> = if trace.len() <= TRACE_HEAD + TRACE_TAIL {
-        trace.iter().collect()
-    } else {
-        trace[..TRACE_HEAD]
-            .iter()
-            .chain(&trace[trace.len() - TRACE_TAIL..])
-            .collect()
-    };
-    for (i, frame) in frames.iter().enumerate() {
-        if i == TRACE_HEAD && trace.len() > frames.len() {
-            let omitted = trace.len() - frames.len();
-            out.push_str(&format!("  ... {omitted} more frames ...\n"));
-        }
-        out.push_str("  at ");
-        out.push_str(frame);
-        out.push('\n');
-    }
-    out
-}
+/// Formats an uncaught error as LANGUAGE.md §3.14.1 prescribes (the runtime's one format,
+/// shared with compiled code).
+pub use solvra_rt::error::report;

@@ -79,7 +79,12 @@ impl<'a, 'ctx> FnEmitter<'a, 'ctx> {
             .build_alloca(cx.context.i32_type(), "line")
             .map_err(llvm)?;
         let code = &program.functions[index as usize];
-        let name = cx.text(code.display_name())?;
+        // A module's top level is named as the interpreter names it in traces.
+        let name = if program.modules[code.module as usize].init == index {
+            cx.text("<top level>")?
+        } else {
+            cx.text(code.display_name())?
+        };
         let file = cx.text(&program.modules[code.module as usize].name)?;
         let mut e = FnEmitter {
             cx,

@@ -7,7 +7,7 @@
 //! `solvra_aot_main`, which sets up the runtime, registers the program's functions, runs the
 //! entry module and reports an uncaught error.
 //!
-//! **Architecture Invariant:** only `backend::codegen` (and later the JIT) imports inkwell.
+//! **Architecture Invariant:** only `backend::codegen` and `backend::jit` import inkwell.
 
 mod function;
 pub mod link;
@@ -18,6 +18,7 @@ use crate::bytecode::Program;
 use inkwell::context::Context;
 use inkwell::passes::PassBuilderOptions;
 use inkwell::targets::FileType;
+pub use module::{global_symbol, hosted_name, Embedding, GlobalAddr, Globals, Hosted};
 pub use target::Target;
 
 /// What `solvrac build` writes.
@@ -45,9 +46,20 @@ pub fn compile(
     opts: &CodegenOptions,
     emit: Emit,
 ) -> Result<Vec<u8>, CodegenError> {
+    compile_embedded(program, opts, emit, &Embedding::default())
+}
+
+/// `compile` for code that is not an executable of its own: the JIT's programs and REPL
+/// inputs (see `Embedding`).
+pub fn compile_embedded(
+    program: &Program,
+    opts: &CodegenOptions,
+    emit: Emit,
+    embedding: &Embedding,
+) -> Result<Vec<u8>, CodegenError> {
     let context = Context::create();
     let tm = opts.target.machine(opts.opt_level)?;
-    let module = module::emit_module(&context, program, &tm)?;
+    let module = module::emit_module(&context, program, &tm, embedding)?;
     if opts.opt_level > 0 {
         let passes = format!("default<O{}>", opts.opt_level.min(3));
         module

@@ -42,6 +42,7 @@ pub(super) struct Ctx<'ctx> {
     module_done: GlobalValue<'ctx>,
     texts: RefCell<HashMap<String, (PointerValue<'ctx>, u64)>>,
     program: &'ctx Program,
+    embedding: &'ctx Embedding<'ctx>,
 }
 
 impl<'ctx> Ctx<'ctx> {
@@ -143,6 +144,15 @@ impl<'ctx> Ctx<'ctx> {
 
     /// Global slot `index` of module `module`.
     pub fn global(&self, module: u32, index: u32) -> R<PointerValue<'ctx>> {
+        if let Some(addr) = match self.embedding.globals {
+            Globals::At(at) => at(module, index),
+            _ => None,
+        } {
+            return Ok(self
+                .usize_ty
+                .const_int(addr, false)
+                .const_to_pointer(self.ptr_ty));
+        }
         self.value_at(
             self.globals[module as usize].as_pointer_value(),
             index as u64,
@@ -152,6 +162,9 @@ impl<'ctx> Ctx<'ctx> {
     /// The runtime function-table id of bytecode function `f`, as registered at start.
     pub fn fn_id(&self, f: u32) -> R<IntValue<'ctx>> {
         let i32t = self.context.i32_type();
+        if let Some(h) = self.embedding.hosted {
+            return Ok(i32t.const_int(h.fn_ids[f as usize] as u64, false));
+        }
         // SAFETY (LLVM): `f` indexes the id table, which has one entry per function.
         let p = unsafe {
             self.builder
@@ -210,11 +223,63 @@ impl<'ctx> Ctx<'ctx> {
     }
 }
 
+/// Where a global slot lives when the code generator does not own it: the address of slot
+/// `index` of module `module`, or `None` for the module's own array.
+pub type GlobalAddr<'a> = &'a dyn Fn(u32, u32) -> Option<u64>;
+
+/// How a program's module meets the code around it.
+#[derive(Clone, Copy, Default)]
+pub struct Embedding<'a> {
+    /// The exported name of the start function, for the JIT to look up and run; `None` makes
+    /// it private and adds a C `main` (an executable).
+    pub start: Option<&'a str>,
+    /// Where the modules' global slots live.
+    pub globals: Globals<'a>,
+    /// Code for a host that already registered the program's functions: the interpreter,
+    /// whose hot functions the JIT compiles.
+    pub hosted: Option<Hosted<'a>>,
+}
+
+/// See `Embedding::globals`. Slots outside the module are rooted by their owner.
+#[derive(Clone, Copy, Default)]
+pub enum Globals<'a> {
+    /// Each module has its own array, rooted by the start function.
+    #[default]
+    Own,
+    /// Slots at fixed addresses (a REPL session's store); `None` leaves a slot to the
+    /// module's own array.
+    At(GlobalAddr<'a>),
+    /// Every module's array is the external symbol `global_symbol(M)`, which the JIT defines
+    /// (the interpreter's arrays): the code holds no address of one run, so it can be cached.
+    Symbols,
+}
+
+/// The symbol of module `m`'s global array under `Globals::Symbols`.
+pub fn global_symbol(m: u32) -> String {
+    format!("svs_globals_{m}")
+}
+
+/// See `Embedding::hosted`.
+#[derive(Clone, Copy)]
+pub struct Hosted<'a> {
+    /// The function-table id of every function of the program.
+    pub fn_ids: &'a [u32],
+    /// The functions to compile, each exported as `START_fnN` (N its index). The start
+    /// function then only prepares the module's constants: nothing is registered or run.
+    pub only: &'a [u32],
+}
+
+/// The exported name of function `f` of a hosted module whose start function is `start`.
+pub fn hosted_name(start: &str, f: u32) -> String {
+    format!("{start}_fn{f}")
+}
+
 /// Builds the whole LLVM module of a program.
 pub(super) fn emit_module<'ctx>(
     context: &'ctx Context,
     program: &'ctx Program,
     tm: &TargetMachine,
+    embedding: &'ctx Embedding<'ctx>,
 ) -> R<Module<'ctx>> {
     let module = context.create_module("solvra");
     module.set_triple(&tm.get_triple());
@@ -229,8 +294,19 @@ pub(super) fn emit_module<'ctx>(
         &[ptr_ty.into(), ptr_ty.into(), usize_ty.into(), ptr_ty.into()],
         false,
     );
-    let functions = (0..program.functions.len())
-        .map(|i| module.add_function(&format!("svs.fn{i}"), native_ty, Some(Linkage::Private)))
+    // Hosted code defines only the functions it compiles; declarations of the others are never
+    // referenced (calls go through the function table), so they leave no trace in the object.
+    let defined = |i: u32| embedding.hosted.is_none_or(|h| h.only.contains(&i));
+    let functions = (0..program.functions.len() as u32)
+        .map(|i| match (embedding.hosted, embedding.start) {
+            (Some(h), Some(start)) if h.only.contains(&i) => {
+                module.add_function(&hosted_name(start, i), native_ty, None)
+            }
+            _ if defined(i) => {
+                module.add_function(&format!("svs.fn{i}"), native_ty, Some(Linkage::Private))
+            }
+            _ => module.add_function(&format!("svs.fn{i}"), native_ty, Some(Linkage::External)),
+        })
         .collect();
     let array_global = |ty: inkwell::types::ArrayType<'ctx>, name: &str| {
         let g = module.add_global(ty, None, name);
@@ -265,6 +341,9 @@ pub(super) fn emit_module<'ctx>(
         .map(|(i, m)| {
             let n = m.globals.len().max(1);
             let ty = value_ty.array_type(n as u32);
+            if let Globals::Symbols = embedding.globals {
+                return module.add_global(ty, None, &global_symbol(i as u32));
+            }
             let g = module.add_global(ty, None, &format!("svs.globals{i}"));
             g.set_initializer(&value_ty.const_array(&vec![uninit; n]));
             g.set_linkage(Linkage::Private);
@@ -285,9 +364,10 @@ pub(super) fn emit_module<'ctx>(
         module_done,
         texts: RefCell::new(HashMap::new()),
         program,
+        embedding,
     };
     let mut builtins = BTreeSet::new();
-    for i in 0..program.functions.len() as u32 {
+    for i in (0..program.functions.len() as u32).filter(|&i| defined(i)) {
         let func = lower_function(program, i).map_err(|e| CodegenError(e.0))?;
         verify_function(&func).map_err(|e| CodegenError(format!("internal error: {e}")))?;
         builtins.extend(func.insts.iter().filter_map(|inst| match inst.kind {
@@ -310,11 +390,14 @@ pub(super) fn emit_module<'ctx>(
 /// then the entry module; and `main`, which hands it to `solvra_aot_main`.
 fn emit_start(cx: &Ctx, builtins: &BTreeSet<u16>) -> R<()> {
     let i32t = cx.context.i32_type();
-    let start = cx.module.add_function(
-        "svs.start",
-        i32t.fn_type(&[], false),
-        Some(Linkage::Private),
-    );
+    let start = match cx.embedding.start {
+        Some(name) => cx.module.add_function(name, i32t.fn_type(&[], false), None),
+        None => cx.module.add_function(
+            "svs.start",
+            i32t.fn_type(&[], false),
+            Some(Linkage::Private),
+        ),
+    };
     let entry = cx.context.append_basic_block(start, "entry");
     let fail = cx.context.append_basic_block(start, "fail");
     let b = &cx.builder;
@@ -358,6 +441,14 @@ fn emit_start(cx: &Ctx, builtins: &BTreeSet<u16>) -> R<()> {
         ],
     )?;
     for (i, m) in cx.program.modules.iter().enumerate() {
+        let outside = match cx.embedding.globals {
+            Globals::Own => false,
+            Globals::At(at) => at(i as u32, 0).is_some(),
+            Globals::Symbols => true,
+        };
+        if m.globals.is_empty() || outside {
+            continue; // whoever owns the slots roots them
+        }
         cx.call(
             "solvra_root_range_add",
             &[
@@ -378,6 +469,13 @@ fn emit_start(cx: &Ctx, builtins: &BTreeSet<u16>) -> R<()> {
                 .expect("status");
             check(st)?;
         }
+    }
+    if cx.embedding.hosted.is_some() {
+        b.build_return(Some(&i32t.const_zero())).map_err(llvm)?;
+        b.position_at_end(fail);
+        b.build_return(Some(&i32t.const_int(1, false)))
+            .map_err(llvm)?;
+        return Ok(());
     }
     let main_fn = cx.program.modules[cx.program.entry as usize]
         .main
@@ -446,6 +544,9 @@ fn emit_start(cx: &Ctx, builtins: &BTreeSet<u16>) -> R<()> {
     b.position_at_end(fail);
     b.build_return(Some(&i32t.const_int(1, false)))
         .map_err(llvm)?;
+    if cx.embedding.start.is_some() {
+        return Ok(());
+    }
 
     let main = cx.module.add_function(
         "main",

@@ -62,6 +62,19 @@ pub struct Binding {
     pub captured: bool,
     /// A `const` initialised with an array literal: element writes are compile-time errors (C29).
     pub const_array_literal: bool,
+    /// Declared by an earlier input of a REPL session (`SessionName`), not by this module; a
+    /// declaration of the same name in this module replaces it.
+    pub from_session: bool,
+}
+
+/// A module-level name a REPL session already defines: the module sees it as one of its own
+/// globals, declared before its first statement. `span` points at the name in the session's
+/// listing file, for diagnostics that show where a binding was declared.
+#[derive(Clone, Debug)]
+pub struct SessionName {
+    pub name: String,
+    pub kind: BindingKind,
+    pub span: Span,
 }
 
 /// What a name expression (or a whole `a::b::c` path) refers to.
@@ -113,6 +126,15 @@ pub struct ResolveOptions {
 
 /// Resolves one module. Diagnostics are returned alongside a complete (best-effort) result.
 pub fn resolve(module: &Module, options: ResolveOptions) -> (Resolution, Vec<Diagnostic>) {
+    resolve_in_session(module, options, &[])
+}
+
+/// `resolve` for a REPL input: the `session` names are globals of the module from the start.
+pub fn resolve_in_session(
+    module: &Module,
+    options: ResolveOptions,
+    session: &[SessionName],
+) -> (Resolution, Vec<Diagnostic>) {
     let mut r = Resolver {
         res: Resolution::default(),
         diags: Vec::new(),
@@ -121,6 +143,21 @@ pub fn resolve(module: &Module, options: ResolveOptions) -> (Resolution, Vec<Dia
         options,
     };
     r.scopes.push(Scope::new(ScopeOwner::Module));
+    for s in session {
+        let id = BindingId(r.res.bindings.len() as u32);
+        r.res.bindings.push(Binding {
+            name: s.name.clone(),
+            span: s.span,
+            kind: s.kind,
+            owner: None,
+            module_level: true,
+            captured: false,
+            const_array_literal: false,
+            from_session: true,
+        });
+        r.res.globals.push(id);
+        r.scopes[0].insert(&s.name, id, true);
+    }
     r.predeclare(&module.stmts, true);
     for stmt in &module.stmts {
         r.stmt(stmt);
@@ -164,12 +201,16 @@ impl Resolver {
             module_level,
             captured: false,
             const_array_literal: false,
+            from_session: false,
         });
         self.res.decls.insert(binder.id, id);
         if module_level {
             self.res.globals.push(id);
         }
-        if let Some(previous) = self.scopes[scope_index].lookup(&binder.name) {
+        let previous = self.scopes[scope_index]
+            .lookup(&binder.name)
+            .filter(|&p| !self.res.binding(p).from_session);
+        if let Some(previous) = previous {
             let prev = self.res.binding(previous);
             let (code, message) = match (kind, prev.kind) {
                 (BindingKind::Param, BindingKind::Param) => (
