@@ -7,7 +7,6 @@
 
 use crate::uapi::*;
 use crate::{Error, Fd, Log, Result};
-use std::cell::RefCell;
 use std::os::unix::io::RawFd;
 use std::path::Path;
 use std::rc::Rc;
@@ -387,8 +386,6 @@ pub struct LineRequest {
     direction: Direction,
     lines: Lines,
     log: Log,
-    /// Events read with others in one `read` and not yet handed out.
-    pending: RefCell<Vec<EdgeEvent>>,
 }
 
 impl LineRequest {
@@ -412,7 +409,6 @@ impl LineRequest {
             direction: config.direction,
             lines,
             log,
-            pending: RefCell::new(Vec::new()),
         })
     }
 
@@ -517,10 +513,9 @@ impl LineRequest {
         }
     }
 
+    /// Reads one event: a buffer of exactly one record makes the kernel return one, so the
+    /// descriptor stays readable while more wait (the event loop relies on that).
     fn next_event(&self) -> Result<Option<EdgeEvent>> {
-        if !self.pending.borrow().is_empty() {
-            return Ok(Some(self.pending.borrow_mut().remove(0)));
-        }
         let fd = self.event_source().ok_or_else(|| {
             Error::invalid(format!(
                 "gpio_event: {} was requested without edge detection",
@@ -528,29 +523,21 @@ impl LineRequest {
             ))
         })?;
         const SIZE: usize = std::mem::size_of::<GpioV2LineEvent>();
-        let mut buf = [0u8; SIZE * 16];
-        let n = match fd.read(&mut buf) {
-            Ok(Some(n)) => n,
+        let mut buf = [0u8; SIZE];
+        match fd.read(&mut buf) {
+            Ok(Some(SIZE)) => {}
             Ok(None) => return Ok(None),
+            Ok(Some(n)) => {
+                return Err(Error::invalid(format!(
+                    "gpio_event: read {n} bytes, not an event: {}",
+                    self.log.subject()
+                )))
+            }
             Err(e) => return Err(Error::os("gpio_event", e, self.log.subject())),
-        };
-        if n == 0 || n % SIZE != 0 {
-            return Err(Error::invalid(format!(
-                "gpio_event: read {n} bytes, not whole events: {}",
-                self.log.subject()
-            )));
         }
-        let mut events: Vec<EdgeEvent> = buf[..n]
-            .chunks_exact(SIZE)
-            .map(|c| {
-                // SAFETY: `c` holds SIZE bytes of a kernel event record; any bits are valid.
-                let raw: GpioV2LineEvent = unsafe { std::ptr::read_unaligned(c.as_ptr().cast()) };
-                EdgeEvent::from_kernel(&raw)
-            })
-            .collect();
-        let first = events.remove(0);
-        self.pending.borrow_mut().extend(events);
-        Ok(Some(first))
+        // SAFETY: `buf` holds one kernel event record; any bits are a valid value.
+        let raw: GpioV2LineEvent = unsafe { std::ptr::read_unaligned(buf.as_ptr().cast()) };
+        Ok(Some(EdgeEvent::from_kernel(&raw)))
     }
 }
 

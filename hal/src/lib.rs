@@ -32,7 +32,7 @@ pub use gpio::{
     Bias, ChipInfo, Direction, Drive, Edge, EdgeEvent, LineConfig, LineInfo, LineRequest,
 };
 pub use i2c::I2cDevice;
-pub use policy::{rfc3339, Audit, Policy};
+pub use policy::{embedded_policy, policy_trailer, rfc3339, Audit, Policy};
 pub use registry::{Attr, Device, Kind};
 pub use spi::{SpiConfig, SpiDevice};
 pub use sysfs::Pwm;
@@ -245,23 +245,33 @@ impl Hal {
 
     // --- GPIO -----------------------------------------------------------------------------
 
+    /// Chip and line information is read-only: allowed to a program that may use any line of
+    /// the chip.
+    fn metadata_allowed(&self, chip: &str) -> Result<()> {
+        if self.policy.allows_within(chip) {
+            Ok(())
+        } else {
+            Err(Error::denied(chip))
+        }
+    }
+
     /// Name, label and line count of `chip` (`gpiochip0`).
     pub fn gpio_chip_info(&self, chip: &str) -> Result<ChipInfo> {
-        self.guarded(chip.to_string(), "gpio_chip_info", |_| match &self.sim {
+        let log = self.log(chip.to_string());
+        let outcome = self.metadata_allowed(chip).and_then(|()| match &self.sim {
             Some(sim) => sim.chip_info(chip),
             None => gpio::chip_info(&self.dev_path(chip), chip),
-        })
+        });
+        log.note("gpio_chip_info", outcome)
     }
 
     pub fn gpio_line_info(&self, chip: &str, line: u32) -> Result<LineInfo> {
-        self.guarded(
-            format!("{chip}/{line}"),
-            "gpio_line_info",
-            |_| match &self.sim {
-                Some(sim) => sim.line_info(chip, line),
-                None => gpio::line_info(&self.dev_path(chip), chip, line),
-            },
-        )
+        let log = self.log(format!("{chip}/{line}"));
+        let outcome = self.metadata_allowed(chip).and_then(|()| match &self.sim {
+            Some(sim) => sim.line_info(chip, line),
+            None => gpio::line_info(&self.dev_path(chip), chip, line),
+        });
+        log.note("gpio_line_info", outcome)
     }
 
     /// Requests `config.offsets` of `chip`; every line must be allowed.

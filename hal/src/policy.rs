@@ -17,6 +17,7 @@ use crate::json::quote;
 use crate::Error;
 use std::fs::OpenOptions;
 use std::io::Write;
+use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 #[derive(Clone, Debug, Default)]
@@ -47,6 +48,17 @@ impl Policy {
             .all(|layer| layer.iter().any(|p| matches(p, subject)))
     }
 
+    /// Whether `subject` or anything inside it is allowed: reading a chip's metadata needs no
+    /// more than the right to one of its lines.
+    pub fn allows_within(&self, subject: &str) -> bool {
+        self.layers.iter().all(|layer| {
+            layer.iter().any(|p| {
+                matches(p, subject)
+                    || (p.starts_with(subject) && p.as_bytes().get(subject.len()) == Some(&b'/'))
+            })
+        })
+    }
+
     /// Raw storage needs the device named exactly, in every layer (see the module comment).
     pub fn allows_raw(&self, subject: &str) -> bool {
         self.is_restricted()
@@ -72,6 +84,44 @@ fn matches(pattern: &str, subject: &str) -> bool {
     }
     subject == pattern
         || (subject.starts_with(pattern) && subject.as_bytes().get(pattern.len()) == Some(&b'/'))
+}
+
+/// The last bytes of an executable built with `solvrac build --allow-device`: the patterns,
+/// their length (u32, little-endian) and this marker. ELF loaders ignore bytes past the last
+/// segment, so appending keeps the executable valid, and no code generation is involved.
+const TRAILER_MAGIC: &[u8; 8] = b"SVSHALP1";
+
+/// The trailer that embeds `patterns` as the build-time policy layer.
+pub fn policy_trailer(patterns: &[String]) -> Vec<u8> {
+    let text = patterns.join(",");
+    let mut out = text.into_bytes();
+    out.extend_from_slice(&(out.len() as u32).to_le_bytes());
+    out.extend_from_slice(TRAILER_MAGIC);
+    out
+}
+
+/// The build-time policy embedded in executable `exe`, if it has one.
+pub fn embedded_policy(exe: &Path) -> Option<String> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut f = std::fs::File::open(exe).ok()?;
+    let end = f.seek(SeekFrom::End(0)).ok()?;
+    if end < 12 {
+        return None;
+    }
+    let mut tail = [0u8; 12];
+    f.seek(SeekFrom::Start(end - 12)).ok()?;
+    f.read_exact(&mut tail).ok()?;
+    if &tail[4..] != TRAILER_MAGIC {
+        return None;
+    }
+    let len = u32::from_le_bytes([tail[0], tail[1], tail[2], tail[3]]) as u64;
+    if len > end - 12 || len > 1 << 20 {
+        return None;
+    }
+    let mut text = vec![0; len as usize];
+    f.seek(SeekFrom::Start(end - 12 - len)).ok()?;
+    f.read_exact(&mut text).ok()?;
+    String::from_utf8(text).ok()
 }
 
 /// Where audit lines go: nowhere, standard error (`-`) or a file opened for appending.
@@ -174,6 +224,9 @@ mod tests {
         assert!(p.allows("i2c-1/0x48"));
         assert!(!p.allows("i2c-10/0x48"));
         assert!(p.allows("spidev1.0"));
+        assert!(p.allows_within("gpiochip0"));
+        assert!(!p.allows_within("gpiochip1"));
+        assert!(!p.allows_within("gpiochip"));
         assert_eq!(
             p.check("gpiochip1/2").unwrap_err().to_string(),
             "permission denied by device policy: gpiochip1/2"
@@ -201,6 +254,19 @@ mod tests {
         assert!(!p.allows_raw("block/sda"));
         p.narrow("*");
         assert!(!p.allows_raw("block/sdb"));
+    }
+
+    #[test]
+    fn executables_carry_their_policy_in_a_trailer() {
+        let dir = crate::testutil::TempTree::new();
+        let exe = dir.path().join("app");
+        let mut bytes = b"\x7fELF not really".to_vec();
+        std::fs::write(&exe, &bytes).unwrap();
+        assert_eq!(embedded_policy(&exe), None);
+        bytes.extend(policy_trailer(&["gpiochip0/4".into(), "i2c-1".into()]));
+        std::fs::write(&exe, &bytes).unwrap();
+        assert_eq!(embedded_policy(&exe).as_deref(), Some("gpiochip0/4,i2c-1"));
+        assert_eq!(embedded_policy(&dir.path().join("none")), None);
     }
 
     #[test]
