@@ -69,7 +69,7 @@ pub(crate) fn implementation(name: &str) -> Option<BuiltinFn> {
 }
 
 thread_local! {
-    static HAL: RefCell<Option<hal::Hal>> = RefCell::new(None);
+    static HAL: RefCell<Option<hal::Hal>> = const { RefCell::new(None) };
 }
 
 fn hal_error(e: hal::Error) -> RtError {
