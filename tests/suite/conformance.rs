@@ -4,7 +4,9 @@
 //! its line (a program ended by `exit(n)` is not a failure and writes nothing there).
 //!
 //! Programs run through the real `solvrac` binary, as a user would run them, in parallel, each
-//! with a time limit. Every mismatch is reported with a diff.
+//! with a time limit. Every mismatch is reported with a diff. They run with `SOLVRA_HAL_SIM`
+//! naming examples/hal_devices.json, so programs that use the `hal` module see the simulator's
+//! devices (docs/HAL.md); the others never look at it.
 
 use crate::frontend::{repo_root, svs_files};
 use solvrac::bytecode::{compile, format, verify};
@@ -30,10 +32,16 @@ fn expected(program: &Path) -> Expected {
     }
 }
 
+/// The simulator's device file every conformance program runs with.
+fn hal_devices() -> PathBuf {
+    repo_root().join("examples/hal_devices.json")
+}
+
 /// Runs `solvrac ARGS` with a time limit; returns (status, stdout, stderr).
 fn run_solvrac(args: &[&str], cwd: &Path) -> Result<(i32, String, String), String> {
     let child = Command::new(env!("CARGO_BIN_EXE_solvrac"))
         .args(args)
+        .env("SOLVRA_HAL_SIM", hal_devices())
         .current_dir(cwd)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -150,6 +158,7 @@ fn check_native(
     };
     let out = cmd
         .current_dir(dir)
+        .env("SOLVRA_HAL_SIM", hal_devices())
         .stdin(Stdio::null())
         .output()
         .map_err(|e| format!("{label}: cannot run: {e}"))?;

@@ -1,35 +1,14 @@
-//! The `hal` module through the real `solvrac`, under the simulator: the examples
-//! (examples/hal_*.svs with examples/hal_devices.json) and tests/data/hal/api.svs print exactly
-//! their `.out` files in the interpreter, built natively, and cross-built for AArch64 and ARMv7
-//! under qemu-user; the device policy (from the environment and from `build --allow-device`)
-//! refuses what it does not name, and the audit log records it. The drivers themselves are
+//! The `hal` module's device policy through the real `solvrac`, under the simulator: the
+//! environment's policy and the one `build --allow-device` embeds refuse what they do not name,
+//! the environment narrows the build's policy and never widens it, and the audit log records
+//! every refusal. The examples (examples/hal_*.svs) and tests/data/conformance/hal_api.svs run
+//! as conformance programs in every tier, natively and under qemu; the drivers themselves are
 //! unit-tested in hal/ against the simulator and prepared /dev and /sys trees.
 
 use crate::frontend::repo_root;
 use crate::net::{solvrac, Proc, TempDir};
 use std::path::{Path, PathBuf};
 use std::process::Command;
-
-const EXAMPLES: [&str; 3] = ["hal_blink", "hal_temperature", "hal_button"];
-
-/// (program, simulator file) pairs whose output is checked.
-fn programs() -> Vec<(PathBuf, PathBuf)> {
-    let root = repo_root();
-    let mut out: Vec<(PathBuf, PathBuf)> = EXAMPLES
-        .iter()
-        .map(|e| {
-            (
-                root.join(format!("examples/{e}.svs")),
-                root.join("examples/hal_devices.json"),
-            )
-        })
-        .collect();
-    out.push((
-        root.join("tests/data/hal/api.svs"),
-        root.join("tests/data/hal/devices.json"),
-    ));
-    out
-}
 
 /// Runs `cmd` under the simulator `sim` with extra `env`: (exit code, stdout, stderr).
 fn run(mut cmd: Command, sim: &Path, env: &[(&str, &str)], what: &str) -> (i32, String, String) {
@@ -42,19 +21,13 @@ fn run(mut cmd: Command, sim: &Path, env: &[(&str, &str)], what: &str) -> (i32, 
     (status.code().unwrap_or(-1), stdout, stderr)
 }
 
+/// Checks a run against the program's `.out` file.
+#[cfg(feature = "llvm")]
 fn expect_output(program: &Path, got: (i32, String, String), tier: &str) {
     let want = std::fs::read_to_string(program.with_extension("out")).expect(".out file");
     let name = program.file_name().unwrap().to_string_lossy();
     assert_eq!(got.0, 0, "{name} [{tier}] failed:\n{}", got.2);
     assert_eq!(got.1, want, "{name} [{tier}] printed something else");
-}
-
-#[test]
-fn examples_and_api_program_run_in_the_interpreter() {
-    for (program, sim) in programs() {
-        let cmd = solvrac(&["run", &program.to_string_lossy()]);
-        expect_output(&program, run(cmd, &sim, &[], "solvrac run"), "interp");
-    }
 }
 
 /// Builds `program` for `target` into `dir` with extra build arguments.
@@ -79,62 +52,6 @@ fn build(dir: &TempDir, program: &Path, target: &str, extra: &[&str]) -> PathBuf
         "building {stem} for {target} failed:\n{stderr}"
     );
     exe
-}
-
-#[cfg(feature = "llvm")]
-#[test]
-fn examples_and_api_program_built_natively() {
-    let dir = TempDir::new("hal-aot");
-    for (program, sim) in programs() {
-        let exe = build(&dir, &program, "x86_64-linux-gnu", &[]);
-        expect_output(
-            &program,
-            run(Command::new(&exe), &sim, &[], "native"),
-            "aot",
-        );
-    }
-}
-
-/// Cross builds under qemu-user, as the conformance suite runs them; skipped (outside CI) when
-/// the ARM runtimes have not been built.
-#[cfg(feature = "llvm")]
-#[test]
-fn examples_cross_built_for_arm_run_under_qemu() {
-    let root = repo_root();
-    let targets = [
-        (
-            "aarch64-linux-gnu",
-            "aarch64-unknown-linux-gnu",
-            "qemu-aarch64",
-        ),
-        (
-            "armv7-linux-gnueabihf",
-            "armv7-unknown-linux-gnueabihf",
-            "qemu-arm",
-        ),
-    ];
-    let missing = targets.iter().any(|(_, triple, _)| {
-        !root
-            .join(format!("target/cross-runtime/{triple}/libsolvra_rt.a"))
-            .is_file()
-    });
-    if missing {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "cross runtimes missing: run `bash scripts/build-cross-runtime.sh` first"
-        );
-        eprintln!("hal cross test skipped: run `bash scripts/build-cross-runtime.sh` first");
-        return;
-    }
-    let dir = TempDir::new("hal-cross");
-    for (target, _, qemu) in targets {
-        for (program, sim) in programs() {
-            let exe = build(&dir, &program, target, &[]);
-            let mut cmd = Command::new(qemu);
-            cmd.arg(&exe);
-            expect_output(&program, run(cmd, &sim, &[], qemu), target);
-        }
-    }
 }
 
 /// Audit lines as (device, operation, result); each line must be JSON with a UTC time.
@@ -257,6 +174,26 @@ fn the_build_policy_is_embedded_and_only_narrowed_at_run_time() {
         "blink",
     );
     assert_eq!(status, 0, "{stderr}");
+    // Under qemu-user too: /proc/self/exe is the program, not the emulator.
+    if repo_root()
+        .join("target/cross-runtime/aarch64-unknown-linux-gnu/libsolvra_rt.a")
+        .is_file()
+    {
+        let arm = build(
+            &dir,
+            &program,
+            "aarch64-linux-gnu",
+            &["--allow-device", "gpiochip0/4"],
+        );
+        let mut cmd = Command::new("qemu-aarch64");
+        cmd.arg(&arm);
+        let (status, _, stderr) = run(cmd, &sim, &[], "blink under qemu");
+        assert_eq!(status, 1);
+        assert!(
+            stderr.contains("permission denied by device policy: gpiochip0/17"),
+            "{stderr}"
+        );
+    }
     let narrow = build(
         &dir,
         &program,
