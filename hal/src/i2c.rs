@@ -139,101 +139,93 @@ impl I2cDevice {
         unsafe { fd.ioctl(I2C_RDWR, &mut data) }.map(|_| ())
     }
 
-    /// One `I2C_SMBUS` call.
-    fn smbus(
-        &self,
-        fd: &Fd,
-        read_write: u8,
-        command: u8,
-        size: u32,
-        data: &mut I2cSmbusData,
-    ) -> std::io::Result<()> {
-        let mut args = I2cSmbusIoctlData {
-            read_write,
-            command,
-            size,
-            data,
+    /// One SMBus register access: `I2C_SMBUS` on a bus, the equivalent register-map
+    /// transfers on the simulator. Words travel low byte first, as SMBus sends them.
+    fn smbus(&self, op: &str, reg: u8, access: Smbus) -> Result<u16> {
+        let outcome = match &self.bus {
+            Bus::Linux(fd) => {
+                let (read_write, size) = match access {
+                    Smbus::ReadByte => (I2C_SMBUS_READ, I2C_SMBUS_BYTE_DATA),
+                    Smbus::WriteByte(_) => (I2C_SMBUS_WRITE, I2C_SMBUS_BYTE_DATA),
+                    Smbus::ReadWord => (I2C_SMBUS_READ, I2C_SMBUS_WORD_DATA),
+                    Smbus::WriteWord(_) => (I2C_SMBUS_WRITE, I2C_SMBUS_WORD_DATA),
+                };
+                let mut data = I2cSmbusData { block: [0; 34] };
+                match access {
+                    Smbus::WriteByte(v) => data.byte = v,
+                    Smbus::WriteWord(v) => data.word = v,
+                    Smbus::ReadByte | Smbus::ReadWord => {}
+                }
+                let mut args = I2cSmbusIoctlData {
+                    read_write,
+                    command: reg,
+                    size,
+                    data: &mut data,
+                };
+                // SAFETY: `args.data` points at a live `i2c_smbus_data`; the kernel wrote the
+                // member that `size` names before we read it.
+                unsafe { fd.ioctl(I2C_SMBUS, &mut args) }.map(|_| unsafe {
+                    match access {
+                        Smbus::ReadByte => data.byte as u16,
+                        Smbus::ReadWord => data.word,
+                        Smbus::WriteByte(_) | Smbus::WriteWord(_) => 0,
+                    }
+                })
+            }
+            Bus::Sim(dev) => match access {
+                Smbus::ReadByte => {
+                    let mut b = [0];
+                    dev.write(&[reg])
+                        .and_then(|()| dev.read(&mut b))
+                        .map(|()| b[0] as u16)
+                }
+                Smbus::ReadWord => {
+                    let mut b = [0; 2];
+                    dev.write(&[reg])
+                        .and_then(|()| dev.read(&mut b))
+                        .map(|()| u16::from_le_bytes(b))
+                }
+                Smbus::WriteByte(v) => dev.write(&[reg, v]).map(|()| 0),
+                Smbus::WriteWord(v) => {
+                    let [lo, hi] = v.to_le_bytes();
+                    dev.write(&[reg, lo, hi]).map(|()| 0)
+                }
+            },
         };
-        // SAFETY: `args.data` points at a live `i2c_smbus_data`.
-        unsafe { fd.ioctl(I2C_SMBUS, &mut args) }.map(|_| ())
+        self.log.note(
+            op,
+            outcome.map_err(|e| Error::os(op, e, self.log.subject())),
+        )
     }
 
     /// SMBus "read byte data": register `reg`'s byte.
     pub fn read_byte_data(&self, reg: u8) -> Result<u8> {
-        let outcome = match &self.bus {
-            Bus::Linux(fd) => {
-                let mut data = I2cSmbusData { block: [0; 34] };
-                self.smbus(fd, I2C_SMBUS_READ, reg, I2C_SMBUS_BYTE_DATA, &mut data)
-                    // SAFETY: the kernel wrote the byte member.
-                    .map(|()| unsafe { data.byte })
-            }
-            Bus::Sim(dev) => {
-                let mut b = [0];
-                dev.write(&[reg])
-                    .and_then(|()| dev.read(&mut b))
-                    .map(|()| b[0])
-            }
-        };
-        self.log.note(
-            "i2c_read_byte_data",
-            outcome.map_err(|e| Error::os("i2c_read_byte_data", e, self.log.subject())),
-        )
+        self.smbus("i2c_read_byte_data", reg, Smbus::ReadByte)
+            .map(|v| v as u8)
     }
 
     /// SMBus "write byte data".
     pub fn write_byte_data(&self, reg: u8, value: u8) -> Result<()> {
-        let outcome = match &self.bus {
-            Bus::Linux(fd) => {
-                let mut data = I2cSmbusData { block: [0; 34] };
-                data.byte = value;
-                self.smbus(fd, I2C_SMBUS_WRITE, reg, I2C_SMBUS_BYTE_DATA, &mut data)
-            }
-            Bus::Sim(dev) => dev.write(&[reg, value]),
-        };
-        self.log.note(
-            "i2c_write_byte_data",
-            outcome.map_err(|e| Error::os("i2c_write_byte_data", e, self.log.subject())),
-        )
+        self.smbus("i2c_write_byte_data", reg, Smbus::WriteByte(value))
+            .map(drop)
     }
 
-    /// SMBus "read word data": two bytes from `reg`, low byte first (SMBus order).
+    /// SMBus "read word data": two bytes from `reg`, low byte first.
     pub fn read_word_data(&self, reg: u8) -> Result<u16> {
-        let outcome = match &self.bus {
-            Bus::Linux(fd) => {
-                let mut data = I2cSmbusData { block: [0; 34] };
-                self.smbus(fd, I2C_SMBUS_READ, reg, I2C_SMBUS_WORD_DATA, &mut data)
-                    // SAFETY: the kernel wrote the word member.
-                    .map(|()| unsafe { data.word })
-            }
-            Bus::Sim(dev) => {
-                let mut b = [0; 2];
-                dev.write(&[reg])
-                    .and_then(|()| dev.read(&mut b))
-                    .map(|()| u16::from_le_bytes(b))
-            }
-        };
-        self.log.note(
-            "i2c_read_word_data",
-            outcome.map_err(|e| Error::os("i2c_read_word_data", e, self.log.subject())),
-        )
+        self.smbus("i2c_read_word_data", reg, Smbus::ReadWord)
     }
 
     /// SMBus "write word data", low byte first.
     pub fn write_word_data(&self, reg: u8, value: u16) -> Result<()> {
-        let outcome = match &self.bus {
-            Bus::Linux(fd) => {
-                let mut data = I2cSmbusData { block: [0; 34] };
-                data.word = value;
-                self.smbus(fd, I2C_SMBUS_WRITE, reg, I2C_SMBUS_WORD_DATA, &mut data)
-            }
-            Bus::Sim(dev) => {
-                let [lo, hi] = value.to_le_bytes();
-                dev.write(&[reg, lo, hi])
-            }
-        };
-        self.log.note(
-            "i2c_write_word_data",
-            outcome.map_err(|e| Error::os("i2c_write_word_data", e, self.log.subject())),
-        )
+        self.smbus("i2c_write_word_data", reg, Smbus::WriteWord(value))
+            .map(drop)
     }
+}
+
+#[derive(Clone, Copy)]
+enum Smbus {
+    ReadByte,
+    WriteByte(u8),
+    ReadWord,
+    WriteWord(u16),
 }

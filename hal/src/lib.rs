@@ -32,7 +32,7 @@ pub use gpio::{
     Bias, ChipInfo, Direction, Drive, Edge, EdgeEvent, LineConfig, LineInfo, LineRequest,
 };
 pub use i2c::I2cDevice;
-pub use policy::{embedded_policy, policy_trailer, rfc3339, Audit, Policy};
+pub use policy::{embedded_policy, own_policy, policy_trailer, rfc3339, Audit, Policy};
 pub use registry::{Attr, Device, Kind};
 pub use spi::{SpiConfig, SpiDevice};
 pub use sysfs::Pwm;
@@ -364,6 +364,34 @@ impl Hal {
         })
     }
 
+    // --- audio ----------------------------------------------------------------------------------
+
+    /// Plays interleaved 16-bit samples on `card`: (frames played, frames played in all).
+    /// Simulator only: ALSA's PCM interface is not implemented for real cards.
+    pub fn pcm_play(&self, card: u32, samples: &[i16]) -> Result<(usize, usize)> {
+        self.guarded(format!("sound/card{card}"), "pcm_play", |log| {
+            match &self.sim {
+                Some(sim) => sim.pcm_play(card, samples),
+                None => Err(pcm_unsupported("pcm_play", log.subject())),
+            }
+        })
+    }
+
+    /// Captures `frames` frames of interleaved 16-bit samples from `card`. Simulator only.
+    pub fn pcm_capture(&self, card: u32, frames: usize) -> Result<Vec<i16>> {
+        self.guarded(format!("sound/card{card}"), "pcm_capture", |log| {
+            if frames > 1 << 20 {
+                return Err(Error::invalid(format!(
+                    "pcm_capture: at most 1048576 frames at once, not {frames}"
+                )));
+            }
+            match &self.sim {
+                Some(sim) => sim.pcm_capture(card, frames),
+                None => Err(pcm_unsupported("pcm_capture", log.subject())),
+            }
+        })
+    }
+
     // --- storage ------------------------------------------------------------------------------
 
     /// Reads `len` bytes at `offset` of block device `name`; needs the device named exactly in
@@ -412,6 +440,12 @@ impl Hal {
         let log = self.log("dma".to_string());
         log.note("dma_alloc", DmaBuffer::alloc(len, align, heap.as_deref()))
     }
+}
+
+fn pcm_unsupported(op: &str, subject: &str) -> Error {
+    Error::invalid(format!(
+        "{op}: PCM audio is only simulated (SOLVRA_HAL_SIM); ALSA's PCM interface is not implemented: {subject}"
+    ))
 }
 
 /// An owned file descriptor, closed when dropped.

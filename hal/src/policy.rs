@@ -100,28 +100,58 @@ pub fn policy_trailer(patterns: &[String]) -> Vec<u8> {
     out
 }
 
-/// The build-time policy embedded in executable `exe`, if it has one.
-pub fn embedded_policy(exe: &Path) -> Option<String> {
+/// The build-time policy embedded in executable `exe`: `Ok(None)` if it has none, an error if
+/// the file cannot be read.
+pub fn embedded_policy(exe: &Path) -> std::io::Result<Option<String>> {
     use std::io::{Read, Seek, SeekFrom};
-    let mut f = std::fs::File::open(exe).ok()?;
-    let end = f.seek(SeekFrom::End(0)).ok()?;
+    let mut f = std::fs::File::open(exe)?;
+    let end = f.seek(SeekFrom::End(0))?;
     if end < 12 {
-        return None;
+        return Ok(None);
     }
     let mut tail = [0u8; 12];
-    f.seek(SeekFrom::Start(end - 12)).ok()?;
-    f.read_exact(&mut tail).ok()?;
+    f.seek(SeekFrom::Start(end - 12))?;
+    f.read_exact(&mut tail)?;
     if &tail[4..] != TRAILER_MAGIC {
-        return None;
+        return Ok(None);
     }
     let len = u32::from_le_bytes([tail[0], tail[1], tail[2], tail[3]]) as u64;
     if len > end - 12 || len > 1 << 20 {
-        return None;
+        return Ok(None);
     }
     let mut text = vec![0; len as usize];
-    f.seek(SeekFrom::Start(end - 12 - len)).ok()?;
-    f.read_exact(&mut text).ok()?;
-    String::from_utf8(text).ok()
+    f.seek(SeekFrom::Start(end - 12 - len))?;
+    f.read_exact(&mut text)?;
+    Ok(Some(String::from_utf8_lossy(&text).into_owned()))
+}
+
+/// The build-time policy of the running program. The executable is found through
+/// `/proc/self/exe`, or, where /proc is not mounted (a minimal init), through the path the
+/// kernel passed to exec (`AT_EXECFN`). If neither can be read the program might have a policy
+/// that cannot be seen, so this is an error and the HAL refuses to start: failing open would
+/// drop the policy.
+pub fn own_policy() -> Result<Option<String>, Error> {
+    let proc_err = match embedded_policy(Path::new("/proc/self/exe")) {
+        Ok(p) => return Ok(p),
+        Err(e) => e,
+    };
+    // SAFETY: getauxval has no preconditions; AT_EXECFN, when present, points at a
+    // NUL-terminated string the kernel placed on the initial stack for the process's lifetime.
+    let execfn = unsafe { libc::getauxval(libc::AT_EXECFN) } as *const std::os::raw::c_char;
+    if !execfn.is_null() {
+        // SAFETY: see above.
+        let path = unsafe { std::ffi::CStr::from_ptr(execfn) };
+        use std::os::unix::ffi::OsStrExt;
+        let path = Path::new(std::ffi::OsStr::from_bytes(path.to_bytes()));
+        if let Ok(p) = embedded_policy(path) {
+            return Ok(p);
+        }
+    }
+    Err(Error::os(
+        "hal",
+        proc_err,
+        "cannot read this executable to find its device policy (/proc/self/exe)",
+    ))
 }
 
 /// Where audit lines go: nowhere, standard error (`-`) or a file opened for appending.
@@ -262,11 +292,16 @@ mod tests {
         let exe = dir.path().join("app");
         let mut bytes = b"\x7fELF not really".to_vec();
         std::fs::write(&exe, &bytes).unwrap();
-        assert_eq!(embedded_policy(&exe), None);
+        assert_eq!(embedded_policy(&exe).unwrap(), None);
         bytes.extend(policy_trailer(&["gpiochip0/4".into(), "i2c-1".into()]));
         std::fs::write(&exe, &bytes).unwrap();
-        assert_eq!(embedded_policy(&exe).as_deref(), Some("gpiochip0/4,i2c-1"));
-        assert_eq!(embedded_policy(&dir.path().join("none")), None);
+        assert_eq!(
+            embedded_policy(&exe).unwrap().as_deref(),
+            Some("gpiochip0/4,i2c-1")
+        );
+        assert!(embedded_policy(&dir.path().join("none")).is_err());
+        // The test binary itself has no trailer.
+        assert_eq!(own_policy().unwrap(), None);
     }
 
     #[test]

@@ -77,6 +77,18 @@ struct State {
     sensors: Vec<Sensor>,
     leds: Vec<Led>,
     pwm: Vec<(u32, Vec<Option<Pwm>>)>,
+    sound: Vec<Card>,
+}
+
+/// A sound card's PCM streams: what was played is kept, capture repeats a scripted signal.
+struct Card {
+    card: u32,
+    id: String,
+    rate: u32,
+    channels: u32,
+    played: usize,
+    capture: Vec<i16>,
+    next: usize,
 }
 
 pub(crate) struct Sim {
@@ -176,7 +188,7 @@ fn parse_chip(c: &Json, i: usize) -> std::result::Result<Chip, String> {
 fn parse(doc: &Json) -> std::result::Result<State, String> {
     let mut s = State::default();
     for (key, _) in doc.fields() {
-        if !["gpio", "i2c", "spi", "iio", "leds", "pwm"].contains(&key.as_str()) {
+        if !["gpio", "i2c", "spi", "iio", "leds", "pwm", "sound"].contains(&key.as_str()) {
             return Err(format!("unknown section \"{key}\""));
         }
     }
@@ -274,6 +286,30 @@ fn parse(doc: &Json) -> std::result::Result<State, String> {
         let what = format!("pwm[{i}]");
         let n = uint(p, "channels", &what)?.min(64) as usize;
         s.pwm.push((uint(p, "chip", &what)? as u32, vec![None; n]));
+    }
+    for (i, c) in list("sound").iter().enumerate() {
+        let what = format!("sound[{i}]");
+        let capture = c
+            .get("capture")
+            .map(Json::as_array)
+            .unwrap_or(&[])
+            .iter()
+            .map(|v| {
+                v.as_int()
+                    .filter(|n| (-32768..=32767).contains(n))
+                    .map(|n| n as i16)
+                    .ok_or_else(|| format!("{what}: capture samples are 16-bit integers"))
+            })
+            .collect::<std::result::Result<Vec<i16>, String>>()?;
+        s.sound.push(Card {
+            card: uint(c, "card", &what)? as u32,
+            id: text(c, "id", "SimAudio"),
+            rate: uint(c, "rate", &what).unwrap_or(48_000) as u32,
+            channels: uint(c, "channels", &what).unwrap_or(1).clamp(1, 8) as u32,
+            played: 0,
+            capture,
+            next: 0,
+        });
     }
     Ok(s)
 }
@@ -383,6 +419,9 @@ fn event_pair() -> io::Result<(Fd, Fd)> {
 /// writer stops early when the request is released; `MSG_NOSIGNAL` keeps that from raising
 /// SIGPIPE.
 fn play(writer: Fd, events: Vec<(u32, bool, u64)>) {
+    // Each event is stamped with the time it was scripted for, as the kernel stamps an edge
+    // when it happens rather than when it is read: a late writer thread does not move it.
+    let start_ns = monotonic_ns();
     std::thread::spawn(move || {
         let start = Instant::now();
         let mut line_seq: Vec<(u32, u32)> = Vec::new();
@@ -405,7 +444,7 @@ fn play(writer: Fd, events: Vec<(u32, bool, u64)>) {
             let record: GpioV2LineEvent = EdgeEvent {
                 line,
                 rising,
-                timestamp_ns: monotonic_ns(),
+                timestamp_ns: start_ns + after_ms * 1_000_000,
                 seqno: seqno as u32 + 1,
                 line_seqno: n,
             }
@@ -513,6 +552,18 @@ impl Sim {
                 vec![
                     ("brightness", Attr::Int(led.brightness.into())),
                     ("max_brightness", Attr::Int(led.max.into())),
+                ],
+            ));
+        }
+        for c in &s.sound {
+            out.push(dev(
+                Kind::Sound,
+                format!("card{}", c.card),
+                vec![
+                    ("card", Attr::Int(c.card.into())),
+                    ("id", Attr::Str(c.id.clone())),
+                    ("rate", Attr::Int(c.rate.into())),
+                    ("channels", Attr::Int(c.channels.into())),
                 ],
             ));
         }
@@ -695,6 +746,47 @@ impl Sim {
             .ok_or_else(|| os("pwm_set", libc::ENOENT, &format!("pwmchip{chip}/{channel}")))?;
         *slot = Some(setting);
         Ok(())
+    }
+}
+
+impl Sim {
+    fn card<T>(&self, op: &str, card: u32, f: impl FnOnce(&mut Card) -> Result<T>) -> Result<T> {
+        let mut s = self.state.borrow_mut();
+        match s.sound.iter_mut().find(|c| c.card == card) {
+            Some(c) => f(c),
+            None => Err(os(op, libc::ENOENT, &format!("sound/card{card}"))),
+        }
+    }
+
+    /// Plays interleaved samples; gives the frames played (all of them) and the total so far.
+    pub(crate) fn pcm_play(&self, card: u32, samples: &[i16]) -> Result<(usize, usize)> {
+        self.card("pcm_play", card, |c| {
+            let channels = c.channels as usize;
+            if samples.len() % channels != 0 {
+                return Err(Error::invalid(format!(
+                    "pcm_play: {} samples are not whole frames of {channels} channels: sound/card{}",
+                    samples.len(),
+                    c.card
+                )));
+            }
+            c.played += samples.len() / channels;
+            Ok((samples.len() / channels, c.played))
+        })
+    }
+
+    /// Captures `frames` frames: the scripted signal, repeated (silence if there is none).
+    pub(crate) fn pcm_capture(&self, card: u32, frames: usize) -> Result<Vec<i16>> {
+        self.card("pcm_capture", card, |c| {
+            let n = frames * c.channels as usize;
+            if c.capture.is_empty() {
+                return Ok(vec![0; n]);
+            }
+            let out = (0..n)
+                .map(|k| c.capture[(c.next + k) % c.capture.len()])
+                .collect();
+            c.next = (c.next + n) % c.capture.len();
+            Ok(out)
+        })
     }
 }
 

@@ -50,7 +50,8 @@ fn the_simulator_lists_its_devices() {
             "spi:spidev0.0",
             "iio:iio:device0",
             "pwm:pwmchip0",
-            "led:led0"
+            "led:led0",
+            "sound:card0"
         ]
     );
     assert_eq!(
@@ -270,6 +271,28 @@ fn iio_sequences_leds_and_pwm() {
     );
     assert!(
         msg(hal.pwm_set(0, 1, Pwm { duty_ns: 2000, ..p })).starts_with("pwm_set: the duty cycle")
+    );
+}
+
+#[test]
+fn audio_is_simulated_and_refused_on_real_cards() {
+    let hal = sim();
+    assert_eq!(hal.pcm_play(0, &[1, 2, 3, 4]).unwrap(), (2, 2));
+    assert_eq!(hal.pcm_play(0, &[5, 6]).unwrap(), (1, 3));
+    assert_eq!(
+        msg(hal.pcm_play(0, &[1, 2, 3])),
+        "pcm_play: 3 samples are not whole frames of 2 channels: sound/card0"
+    );
+    assert_eq!(hal.pcm_capture(0, 3).unwrap(), [1, -1, 2, -2, 3, 1]);
+    assert_eq!(hal.pcm_capture(0, 1).unwrap(), [-1, 2]);
+    assert_eq!(
+        msg(hal.pcm_capture(1, 1)),
+        "pcm_capture: No such file or directory (os error 2): sound/card1"
+    );
+    let (_t, real) = tree_hal(None);
+    assert_eq!(
+        msg(real.pcm_play(0, &[0])),
+        "pcm_play: PCM audio is only simulated (SOLVRA_HAL_SIM); ALSA's PCM interface is not implemented: sound/card0"
     );
 }
 

@@ -230,6 +230,8 @@ pub const BUILTINS: &[Builtin] = &[
     internal("__hal_led_set", 2, 2),
     internal("__hal_led_get", 1, 1),
     internal("__hal_pwm_set", 4, 5),
+    internal("__hal_pcm_play", 2, 2),
+    internal("__hal_pcm_capture", 2, 2),
     internal("__hal_storage_read", 3, 3),
     internal("__hal_storage_write", 3, 3),
     internal("__hal_dma_alloc", 1, 2),

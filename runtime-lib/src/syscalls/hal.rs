@@ -27,7 +27,6 @@ use std::any::Any;
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::os::unix::io::RawFd;
-use std::path::Path;
 use std::rc::Rc;
 
 pub(crate) fn implementation(name: &str) -> Option<BuiltinFn> {
@@ -56,6 +55,8 @@ pub(crate) fn implementation(name: &str) -> Option<BuiltinFn> {
         "__hal_led_set" => led_set,
         "__hal_led_get" => led_get,
         "__hal_pwm_set" => pwm_set,
+        "__hal_pcm_play" => pcm_play,
+        "__hal_pcm_capture" => pcm_capture,
         "__hal_storage_read" => storage_read,
         "__hal_storage_write" => storage_write,
         "__hal_dma_alloc" => dma_alloc,
@@ -81,8 +82,9 @@ fn with_hal<T>(f: impl FnOnce(&mut hal::Hal) -> hal::Result<T>) -> RtResult<T> {
     HAL.with(|cell| {
         let mut slot = cell.borrow_mut();
         if slot.is_none() {
-            let built = hal::embedded_policy(Path::new("/proc/self/exe"));
-            let made = hal::Config::from_env(built.as_deref()).and_then(hal::Hal::new);
+            let made = hal::own_policy()
+                .and_then(|built| hal::Config::from_env(built.as_deref()))
+                .and_then(hal::Hal::new);
             *slot = Some(made.map_err(hal_error)?);
         }
         f(slot.as_mut().expect("made above")).map_err(hal_error)
@@ -732,6 +734,33 @@ fn pwm_set(args: &[Value]) -> RtResult<Value> {
     };
     with_hal(|h| h.pwm_set(chip, channel, setting))?;
     Ok(Value::NULL)
+}
+
+/// `pcm_play(card, samples)` → `{frames, total}`: interleaved 16-bit samples (simulator only).
+fn pcm_play(args: &[Value]) -> RtResult<Value> {
+    const NAME: &str = "pcm_play";
+    let card = u32_arg(NAME, "a card number", args[0])?;
+    if args[1].tag != Tag::Array {
+        return Err(type_error(NAME, "an array of samples", args[1]));
+    }
+    let samples = array::obj(args[1])
+        .to_vec()
+        .into_iter()
+        .map(|v| int_in(NAME, "every sample", v, -32768..=32767).map(|n| n as i16))
+        .collect::<RtResult<Vec<i16>>>()?;
+    let (frames, total) = with_hal(|h| h.pcm_play(card, &samples))?;
+    let o = object::new_empty()?;
+    object::obj(o).set("frames", Value::int(frames as i64));
+    object::obj(o).set("total", Value::int(total as i64));
+    Ok(o)
+}
+
+/// `pcm_capture(card, frames)` → interleaved 16-bit samples (simulator only).
+fn pcm_capture(args: &[Value]) -> RtResult<Value> {
+    let card = u32_arg("pcm_capture", "a card number", args[0])?;
+    let frames = int_in("pcm_capture", "a frame count", args[1], 0..=1 << 20)? as usize;
+    let samples = with_hal(|h| h.pcm_capture(card, frames))?;
+    array::from_values(samples.into_iter().map(|v| Value::int(v as i64)).collect())
 }
 
 fn offset_arg(name: &str, v: Value) -> RtResult<u64> {
