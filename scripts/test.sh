@@ -65,6 +65,7 @@ step "cargo build -p solvra_rt (runtime library for native builds)" cargo build 
 # Before the tests: the cross-target tests link programs against these runtimes.
 step "cross-build runtime (aarch64, armv7)" \
   bash scripts/build-cross-runtime.sh aarch64-unknown-linux-gnu armv7-unknown-linux-gnueabihf
+step "HAL kernel-ABI tests under qemu (aarch64, armv7)" bash scripts/test-hal-cross.sh
 step "cargo test --workspace" cargo_test
 step "fuzz every cargo-fuzz target, bounded (scripts/fuzz.sh 15)" bash scripts/fuzz.sh 15
 

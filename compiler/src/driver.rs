@@ -98,6 +98,11 @@ Examples:\n  solvrac build app.svs                 writes ./app\n  solvrac build
         /// Extra directory to search for imported scripts (repeatable).
         #[arg(short = 'M', long = "module-path", value_name = "DIR")]
         module_paths: Vec<PathBuf>,
+        /// Device policy embedded in the executable: devices, lines or bus addresses the
+        /// program may open, e.g. gpiochip0/17, i2c-1, spidev0.* (repeatable; docs/HAL.md).
+        /// SOLVRA_HAL_ALLOW can narrow it at run time, never widen it.
+        #[arg(long = "allow-device", value_name = "PATTERN")]
+        allow_device: Vec<String>,
     },
     /// List the targets `build --target` accepts and what is installed for each.
     #[cfg(feature = "llvm")]
@@ -238,6 +243,7 @@ fn run(cli: Cli) -> u8 {
             dynamic,
             strip,
             module_paths,
+            allow_device,
         } => {
             use crate::backend::codegen::Target;
             let name = target.as_deref().unwrap_or("x86_64-linux-gnu");
@@ -258,6 +264,7 @@ fn run(cli: Cli) -> u8 {
                 linker,
                 static_link: static_link || (!dynamic && !target.native),
                 strip,
+                allow_device,
             };
             match load_bytecode(&file, module_paths) {
                 Some(program) => build(&program, &file, output, opt_level, emit, target, link),
@@ -367,12 +374,29 @@ fn list_targets() {
     }
 }
 
+/// Appends the `--allow-device` policy to a linked executable, where the runtime's HAL finds it
+/// (`solvra_hal::embedded_policy`); nothing when no pattern was given.
+#[cfg(feature = "llvm")]
+fn embed_device_policy(exe: &Path, patterns: &[String]) -> Result<(), String> {
+    use std::io::Write;
+    if patterns.is_empty() {
+        return Ok(());
+    }
+    std::fs::OpenOptions::new()
+        .append(true)
+        .open(exe)
+        .and_then(|mut f| f.write_all(&solvra_rt::hal::policy_trailer(patterns)))
+        .map_err(|e| format!("cannot embed the device policy in {}: {e}", exe.display()))
+}
+
 /// How `solvrac build` links.
 #[cfg(feature = "llvm")]
 struct LinkOptions {
     linker: Option<String>,
     static_link: bool,
     strip: bool,
+    /// `--allow-device` patterns, appended to the executable after linking.
+    allow_device: Vec<String>,
 }
 
 #[cfg(feature = "llvm")]
@@ -457,7 +481,8 @@ fn build(
                 link_opts.static_link,
                 link_opts.strip,
             )
-        });
+        })
+        .and_then(|()| embed_device_policy(&out, &link_opts.allow_device));
     let _ = std::fs::remove_dir_all(&dir);
     match linked {
         Ok(()) => 0,

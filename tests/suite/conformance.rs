@@ -5,7 +5,9 @@
 //! when a `.stderr` file exists, starting with its line (a program ended by `exit(n)` is not a failure and writes nothing there).
 //!
 //! Programs run through the real `solvrac` binary, as a user would run them, in parallel, each
-//! with a time limit. Every mismatch is reported with a diff.
+//! with a time limit. Every mismatch is reported with a diff. They run with `SOLVRA_HAL_SIM`
+//! naming examples/hal_devices.json, so programs that use the `hal` module see the simulator's
+//! devices (docs/HAL.md); the others never look at it.
 
 use crate::frontend::{repo_root, svs_files};
 use solvrac::bytecode::{compile, format, verify};
@@ -31,6 +33,11 @@ fn expected(program: &Path) -> Expected {
     }
 }
 
+/// The simulator's device file every conformance program runs with.
+fn hal_devices() -> PathBuf {
+    repo_root().join("examples/hal_devices.json")
+}
+
 /// Runs `solvrac ARGS` with a time limit; returns (status, stdout, stderr).
 fn run_solvrac(args: &[&str], cwd: &Path) -> Result<(i32, String, String), String> {
     run_solvrac_env(args, cwd, &[])
@@ -44,6 +51,7 @@ fn run_solvrac_env(
 ) -> Result<(i32, String, String), String> {
     let child = Command::new(env!("CARGO_BIN_EXE_solvrac"))
         .args(args)
+        .env("SOLVRA_HAL_SIM", hal_devices())
         .envs(env.iter().map(|(k, v)| (k, v)))
         .current_dir(cwd)
         .stdin(Stdio::null())
@@ -161,6 +169,7 @@ fn check_native(
     };
     let out = cmd
         .current_dir(dir)
+        .env("SOLVRA_HAL_SIM", hal_devices())
         .stdin(Stdio::null())
         .output()
         .map_err(|e| format!("{label}: cannot run: {e}"))?;

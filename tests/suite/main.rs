@@ -4,6 +4,7 @@
 mod abi;
 mod conformance;
 mod frontend;
+mod hal;
 mod ipc;
 mod ir;
 mod jit;

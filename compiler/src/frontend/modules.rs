@@ -257,7 +257,11 @@ impl Loader {
                     .join("."),
             };
             let help = match &import.source {
-                ImportSource::Std(_) => "standard modules are vector, string, io, math, time and json".to_string(),
+                ImportSource::Std(_) => {
+                    let names: Vec<&str> = stdlib::MODULES.iter().map(|(n, _)| *n).collect();
+                    let (last, rest) = names.split_last().expect("standard modules exist");
+                    format!("standard modules are {} and {last}", rest.join(", "))
+                }
                 _ => "paths are searched relative to the importing file, then the current directory, then --module-path".to_string(),
             };
             let d = Diagnostic::new(

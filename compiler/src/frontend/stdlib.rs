@@ -16,6 +16,7 @@ pub const MODULES: &[(&str, &str)] = &[
     ("fs", include_str!("../../../stdlib/fs.svs")),
     ("process", include_str!("../../../stdlib/process.svs")),
     ("net", include_str!("../../../stdlib/net.svs")),
+    ("hal", include_str!("../../../stdlib/hal.svs")),
     ("ipc", include_str!("../../../stdlib/ipc.svs")),
 ];
 

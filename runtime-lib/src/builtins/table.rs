@@ -205,6 +205,42 @@ pub const BUILTINS: &[Builtin] = &[
     // end of network module
     // JSON-RPC classification for the ipc module (runtime ipc, stdlib ipc.svs)
     internal("__ipc_parse", 1, 1),
+    // hardware abstraction layer (runtime syscalls/hal.rs, stdlib hal.svs, docs/HAL.md)
+    internal("__hal_devices", 0, 1),
+    internal("__hal_rescan", 0, 0),
+    internal("__hal_simulated", 0, 0),
+    internal("__hal_gpio_chip", 1, 1),
+    internal("__hal_gpio_line_info", 2, 2),
+    internal("__hal_gpio_request", 2, 3),
+    internal("__hal_gpio_get", 1, 1),
+    internal("__hal_gpio_set", 2, 2),
+    internal("__hal_gpio_event", 1, 1),
+    internal("__hal_i2c_open", 2, 2),
+    internal("__hal_i2c_read", 2, 2),
+    internal("__hal_i2c_write", 2, 2),
+    internal("__hal_i2c_transfer", 3, 3),
+    internal("__hal_i2c_read_byte", 2, 2),
+    internal("__hal_i2c_write_byte", 3, 3),
+    internal("__hal_i2c_read_word", 2, 2),
+    internal("__hal_i2c_write_word", 3, 3),
+    internal("__hal_spi_open", 2, 3),
+    internal("__hal_spi_transfer", 2, 2),
+    internal("__hal_spi_transfer_dma", 3, 3),
+    internal("__hal_iio_read", 2, 2),
+    internal("__hal_led_set", 2, 2),
+    internal("__hal_led_get", 1, 1),
+    internal("__hal_pwm_set", 4, 5),
+    internal("__hal_pcm_play", 2, 2),
+    internal("__hal_pcm_capture", 2, 2),
+    internal("__hal_storage_read", 3, 3),
+    internal("__hal_storage_write", 3, 3),
+    internal("__hal_dma_alloc", 1, 2),
+    internal("__hal_dma_read", 3, 3),
+    internal("__hal_dma_write", 3, 3),
+    internal("__hal_dma_info", 1, 1),
+    internal("__hal_close", 1, 1),
+    internal("__hal_complete", 1, 1),
+    // end of hardware abstraction layer
 ];
 
 /// Alias families of §4.11: each prefix combined with each builtin name (`std::math::sqrt`), or a

@@ -1,12 +1,15 @@
 //! System calls for SolvraScript programs: the internal builtins behind the `sys`, `fs`,
-//! `process` and `net` standard modules (stdlib/*.svs, documented in docs/STDLIB.md).
+//! `process`, `net` and `hal` standard modules (stdlib/*.svs, documented in docs/STDLIB.md and
+//! docs/HAL.md).
 //!
-//! `system` holds files, processes, the environment, clocks and signals; `net` holds sockets.
+//! `system` holds files, processes, the environment, clocks and signals; `net` holds sockets;
+//! `hal` reaches devices through the `solvra_hal` crate.
 //! Operations that would block return tasks on the scheduler's event loop
 //! (`scheduler::io_task`), so a program waits for them with `await` while other tasks run.
 //! Every failure is a runtime error naming the call, the operating system's error and, where
 //! there is one, the path or address: `open: No such file or directory (os error 2): /x`.
 
+mod hal;
 mod net;
 mod system;
 
@@ -15,7 +18,9 @@ use crate::error::RtError;
 
 /// The implementation of the internal builtin `name`, if it is a system call.
 pub(crate) fn implementation(name: &str) -> Option<(&'static str, &'static BuiltinFn)> {
-    system::implementation(name).or_else(|| net::implementation(name))
+    system::implementation(name)
+        .or_else(|| net::implementation(name))
+        .or_else(|| hal::implementation(name))
 }
 
 /// The runtime error for a failed system call: `CALL: OS ERROR: SUBJECT` (the subject, a path
