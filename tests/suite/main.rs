@@ -6,6 +6,9 @@ mod conformance;
 mod frontend;
 mod ipc;
 mod ir;
+// Cross-builds with the LLVM backend; all of it is about native programs.
+#[cfg(feature = "llvm")]
+mod kernel;
 mod net;
 mod svc_mutation;
 mod tidy;
