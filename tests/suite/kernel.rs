@@ -276,10 +276,21 @@ impl Kernel {
         let elapsed = start.elapsed();
         let console = String::from_utf8_lossy(&out.stdout).into_owned();
         let failed = |why: String| {
-            format!(
-                "{why}\nqemu stderr:\n{}\nlast console lines:\n{}",
-                String::from_utf8_lossy(&out.stderr),
+            let lines = if console.trim().is_empty() {
+                // `quiet` hides the kernel's boot messages, so an image that cannot boot at all
+                // leaves nothing.
+                format!(
+                    "(nothing: the kernel wrote nothing to the serial console; check that {} is \
+                     Debian's arm64 kernel image, or delete its directory and re-run \
+                     scripts/setup.sh)",
+                    self.dir.join("vmlinuz").display()
+                )
+            } else {
                 tail(&console, 40)
+            };
+            format!(
+                "{why}\nqemu stderr:\n{}\nlast console lines:\n{lines}",
+                String::from_utf8_lossy(&out.stderr)
             )
         };
         if timed_out {
