@@ -122,6 +122,10 @@ elif ((${#missing[@]} + ${#missing_optional[@]})); then
   apt-get update -q || warn "apt-get update reported errors; trying the install anyway"
   if ((${#missing[@]})); then
     log "installing ${#missing[@]} packages: ${missing[*]}"
+    # apt -y removes conflicting packages without asking (seen: a backported qemu-utils that
+    # bookworm's qemu-system-arm cannot sit beside, docs/CI_PLAN.md); at least say so.
+    removals=$(apt-get install -s -q --no-install-recommends "${missing[@]}" 2>/dev/null | sed -n 's/^Remv \([^ ]*\).*/\1/p' | tr '\n' ' ' || true)
+    if [[ -n $removals ]]; then warn "this install removes conflicting packages: $removals"; fi
     apt-get install -y -q --no-install-recommends "${missing[@]}"
   fi
   if ((${#missing_optional[@]})); then
