@@ -77,7 +77,7 @@ struct Guest {
 }
 
 /// What one program did inside the VM.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Run {
     stdout: String,
     stderr: String,
@@ -364,11 +364,11 @@ fn build_guest(program: &Path, out_dir: &Path) -> Result<Guest, String> {
     if status != 0 {
         return Err(format!("{name}: build failed:\n{stderr}"));
     }
-    Ok(Guest {
-        name,
-        exe,
-        env: settings(program, "env"),
-    })
+    let env = settings(program, "env");
+    if let Some(bad) = env.iter().find(|l| !l.contains('=')) {
+        return Err(format!("{name}.env: {bad:?} is not NAME=value"));
+    }
+    Ok(Guest { name, exe, env })
 }
 
 /// Every program in `tests/data/kernel` runs under the real arm64 kernel, in one boot, and prints
