@@ -301,7 +301,7 @@ kernel_present() {
 if ! kernel_present; then
   t0=$SECONDS
   if ! mkdir -p "$(dirname "$KERNEL_DIR")" 2>/dev/null || [[ ! -w $(dirname "$KERNEL_DIR") ]]; then
-    die "cannot write $(dirname "$KERNEL_DIR"); run as root or set SOLVRAC_KERNEL_DIR to a writable place"
+    die "cannot write $(dirname "$KERNEL_DIR") for $KERNEL_DIR (Debian's arm64 kernel, its virtio modules and busybox-static, about 60 MB to download); run as root or set SOLVRAC_KERNEL_DIR to a writable place"
   fi
   fetch_kernel
   log "device-test kernel fetched in $((SECONDS - t0)) s: $KERNEL_DIR ($(du -sh "$KERNEL_DIR" | cut -f1))"
