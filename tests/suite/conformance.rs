@@ -13,18 +13,19 @@ use crate::frontend::{repo_root, svs_files};
 use solvrac::bytecode::{compile, format, verify};
 use solvrac::frontend::{load_file, LoadOptions};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
 
 const TIME_LIMIT: Duration = Duration::from_secs(30);
 
-struct Expected {
-    stdout: String,
-    status: i32,
-    stderr_prefix: Option<String>,
+pub(crate) struct Expected {
+    pub(crate) stdout: String,
+    pub(crate) status: i32,
+    pub(crate) stderr_prefix: Option<String>,
 }
 
-fn expected(program: &Path) -> Expected {
+/// What `program`'s `.out`, `.status` and `.stderr` files expect of it.
+pub(crate) fn expected(program: &Path) -> Expected {
     let read = |ext: &str| std::fs::read_to_string(program.with_extension(ext)).ok();
     Expected {
         stdout: read("out").unwrap_or_else(|| panic!("{} has no .out file", program.display())),
@@ -39,7 +40,7 @@ fn hal_devices() -> PathBuf {
 }
 
 /// Runs `solvrac ARGS` with a time limit; returns (status, stdout, stderr).
-fn run_solvrac(args: &[&str], cwd: &Path) -> Result<(i32, String, String), String> {
+pub(crate) fn run_solvrac(args: &[&str], cwd: &Path) -> Result<(i32, String, String), String> {
     run_solvrac_env(args, cwd, &[])
 }
 
@@ -49,31 +50,16 @@ fn run_solvrac_env(
     cwd: &Path,
     env: &[(&str, String)],
 ) -> Result<(i32, String, String), String> {
-    let child = Command::new(env!("CARGO_BIN_EXE_solvrac"))
-        .args(args)
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_solvrac"));
+    cmd.args(args)
         .env("SOLVRA_HAL_SIM", hal_devices())
         .envs(env.iter().map(|(k, v)| (k, v)))
-        .current_dir(cwd)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| format!("cannot start solvrac: {e}"))?;
-    let pid = child.id();
-    // Collect the output on another thread (so a full pipe never blocks the child) and kill
-    // the child if it runs out of time.
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(child.wait_with_output());
-    });
-    let start = Instant::now();
-    let out = match rx.recv_timeout(TIME_LIMIT) {
-        Ok(out) => out.map_err(|e| e.to_string())?,
-        Err(_) => {
-            let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
-            return Err(format!("timed out after {} s", start.elapsed().as_secs()));
-        }
-    };
+        .current_dir(cwd);
+    let (out, timed_out) =
+        run_limited(&mut cmd, TIME_LIMIT).map_err(|e| format!("solvrac: {e}"))?;
+    if timed_out {
+        return Err(format!("timed out after {} s", TIME_LIMIT.as_secs()));
+    }
     Ok((
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -81,8 +67,62 @@ fn run_solvrac_env(
     ))
 }
 
+/// Runs `cmd` with stdin from /dev/null and its output captured, killing it after `limit`.
+/// Returns the output and whether the limit killed it (the output is then what it wrote until
+/// the kill).
+pub(crate) fn run_limited(cmd: &mut Command, limit: Duration) -> Result<(Output, bool), String> {
+    let child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot start {:?}: {e}", cmd.get_program()))?;
+    let pid = child.id();
+    // Collect the output on another thread (so a full pipe never blocks the child) and kill
+    // the child if it runs out of time.
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    let (out, timed_out) = match rx.recv_timeout(limit) {
+        Ok(out) => (out, false),
+        Err(_) => {
+            let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
+            (rx.recv().map_err(|e| e.to_string())?, true)
+        }
+    };
+    Ok((out.map_err(|e| e.to_string())?, timed_out))
+}
+
+/// `f` of every item, computed on two threads (the machine's cores), in the items' order.
+pub(crate) fn on_two_workers<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let workers = 2;
+    let f = &f;
+    let mut results: Vec<(usize, R)> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..workers)
+            .map(|w| {
+                s.spawn(move || {
+                    items
+                        .iter()
+                        .enumerate()
+                        .skip(w)
+                        .step_by(workers)
+                        .map(|(i, item)| (i, f(item)))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("worker"))
+            .collect()
+    });
+    results.sort_by_key(|(i, _)| *i);
+    results.into_iter().map(|(_, r)| r).collect()
+}
+
 /// A line diff of expected and actual output, marking the first difference.
-fn diff(expected: &str, actual: &str) -> String {
+pub(crate) fn diff(expected: &str, actual: &str) -> String {
     let mut out = String::new();
     let e: Vec<&str> = expected.split_inclusive('\n').collect();
     let a: Vec<&str> = actual.split_inclusive('\n').collect();
@@ -111,9 +151,15 @@ fn check_program(program: &Path, tier: &str, env: &[(&str, String)]) -> Option<S
         Ok(r) => r,
         Err(e) => return Some(format!("{name} [{tier}]: {e}")),
     };
+    let problems = mismatches(&want, &stdout, status, &stderr);
+    (!problems.is_empty()).then(|| format!("{name} [{tier}]: {}", problems.join("\n")))
+}
+
+/// How a run's stdout, exit status and stderr differ from what `want` expects (empty: they match).
+pub(crate) fn mismatches(want: &Expected, stdout: &str, status: i32, stderr: &str) -> Vec<String> {
     let mut problems = Vec::new();
     if stdout != want.stdout {
-        problems.push(format!("stdout differs:\n{}", diff(&want.stdout, &stdout)));
+        problems.push(format!("stdout differs:\n{}", diff(&want.stdout, stdout)));
     }
     if status != want.status {
         problems.push(format!("exit status {status}, expected {}", want.status));
@@ -125,7 +171,7 @@ fn check_program(program: &Path, tier: &str, env: &[(&str, String)]) -> Option<S
     } else if !stderr.is_empty() {
         problems.push(format!("unexpected stderr:\n{stderr}"));
     }
-    (!problems.is_empty()).then(|| format!("{name} [{tier}]: {}", problems.join("\n")))
+    problems
 }
 
 /// A target a native build test covers: its name for `--target` and how its executables run.
@@ -205,24 +251,8 @@ fn run_native(jobs: Vec<(PathBuf, &'static str, NativeTarget)>, what: &str) {
     let out_dir =
         std::env::temp_dir().join(format!("solvrac-native-{}-{what}", std::process::id()));
     std::fs::create_dir_all(&out_dir).expect("temp dir");
-    let workers = 2;
-    let results: Vec<(PathBuf, Result<(), String>)> = std::thread::scope(|s| {
-        let handles: Vec<_> = (0..workers)
-            .map(|w| {
-                let (jobs, out_dir) = (&jobs, &out_dir);
-                s.spawn(move || {
-                    jobs.iter()
-                        .skip(w)
-                        .step_by(workers)
-                        .map(|(f, opt, t)| (f.clone(), check_native(f, opt, out_dir, t)))
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().expect("worker"))
-            .collect()
+    let results: Vec<(PathBuf, Result<(), String>)> = on_two_workers(&jobs, |(f, opt, t)| {
+        (f.clone(), check_native(f, opt, &out_dir, t))
     });
     let _ = std::fs::remove_dir_all(&out_dir);
     let failures: Vec<&String> = results
@@ -464,25 +494,10 @@ fn every_program_in_every_tier() {
         .iter()
         .flat_map(|(tier, env)| files.iter().map(move |f| (f, *tier, env)))
         .collect();
-    let workers = 2;
-    let failures: Vec<String> = std::thread::scope(|s| {
-        let handles: Vec<_> = (0..workers)
-            .map(|w| {
-                let jobs = &jobs;
-                s.spawn(move || {
-                    jobs.iter()
-                        .skip(w)
-                        .step_by(workers)
-                        .filter_map(|(f, tier, env)| check_program(f, tier, env))
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().expect("worker"))
-            .collect()
-    });
+    let failures: Vec<String> = on_two_workers(&jobs, |(f, tier, env)| check_program(f, tier, env))
+        .into_iter()
+        .flatten()
+        .collect();
     let _ = std::fs::remove_dir_all(cache_dir());
     assert!(
         failures.is_empty(),

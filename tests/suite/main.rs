@@ -8,6 +8,9 @@ mod hal;
 mod ipc;
 mod ir;
 mod jit;
+// Cross-builds with the LLVM backend; all of it is about native programs.
+#[cfg(feature = "llvm")]
+mod kernel;
 mod net;
 mod repl;
 mod svc_mutation;
