@@ -90,6 +90,17 @@ pub fn check_arity(
     Ok(())
 }
 
+/// Checks a call of function `id` with `argc` arguments (`check_arity`) without copying its
+/// entry; returns whether it is an `async fn`.
+pub fn check_call(id: FnId, argc: u32) -> crate::error::RtResult<bool> {
+    TABLE.with(|t| {
+        let t = t.borrow();
+        let info = &t[id.0 as usize];
+        check_arity(info.name.as_deref(), info.params, info.required, argc)?;
+        Ok(info.is_async)
+    })
+}
+
 /// Whether a function's first parameter is `self` (§3.12.5).
 #[inline]
 pub fn self_first(id: FnId) -> bool {

@@ -43,8 +43,10 @@ pub(crate) struct Tier {
 /// docs).
 pub fn can_compile(prog: &Program, func: u32) -> bool {
     let f = &prog.functions[func as usize];
+    let entry_main = prog.modules[prog.entry as usize].main.map(|(_, m)| m);
     !f.is_async
         && !prog.modules.iter().any(|m| m.init == func)
+        && entry_main != Some(func)
         && !f
             .code
             .iter()
