@@ -21,8 +21,9 @@ pub const WORKER_STACK: usize = 256 * 1024 * 1024;
     version,
     about = "Ahead-of-time compiler toolchain for SolvraScript (.svs)",
     long_about = "solvrac compiles SolvraScript programs through bytecode, Solvra IR and LLVM to native \
-executables, and checks them for errors.\n\nSubcommands appear as their parts land: today `check` \
-`explain`, `run` (bytecode interpreter), `compile` and `disasm`.",
+executables, and checks them for errors.\n\nThe subcommands: `check`, `explain`, `run` (the \
+interpreter, compiling hot functions with the JIT), `jit` (a REPL), `build` (a native executable), \
+`targets`, `compile` (bytecode) and `disasm`.",
     after_help = "Examples:\n  solvrac run app.svs                run a program\n  solvrac check app.svs              report every compile-time error in app.svs and its imports\n  solvrac compile app.svs            write app.svc (bytecode)\n  solvrac explain E0301              explain an error code"
 )]
 pub struct Cli {
@@ -116,7 +117,9 @@ scripts/build-cross-runtime.sh builds the ARM runtime libraries."
     #[command(
         after_help = "The program's exit status is solvrac's: 0, 1 after an uncaught runtime error \
 (reported on stderr as `runtime error: MESSAGE` with a stack trace), or N after `exit(N)`.\n\n\
-Examples:\n  solvrac run app.svs\n  solvrac run --tier=interp app.svc"
+Examples:\n  solvrac run app.svs\n  solvrac run --tier=interp app.svc\n  solvrac run --tier=jit -O2 app.svs   \
+compile the whole program first (cached in ~/.cache/solvrac)\n  solvrac run -v app.svs              report \
+which functions the JIT compiles"
     )]
     Run {
         /// The program: a `.svs` entry file or a compiled `.svc` file.

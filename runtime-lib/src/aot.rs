@@ -97,9 +97,9 @@ fn call(f: Value, args: &[Value], mode: callback::CallMode) -> RtResult<Value> {
             callback::CallMode::TaskBody => callback::call_task_body(f, args),
         };
     }
-    let info = function::checked_call_info(id, args.len() as u32)?;
+    let is_async = function::check_call(id, args.len() as u32)?;
     note_main_call(f);
-    if info.is_async && mode == callback::CallMode::Nested {
+    if is_async && mode == callback::CallMode::Nested {
         for a in args {
             array::share(*a);
         }

@@ -61,6 +61,8 @@ fn call(f: Value, args: &[Value], mode: CallMode) -> RtResult<Value> {
     }
     match function::obj(f).callee {
         Callee::Builtin(id) => builtins::call(id, args),
+        // Compiled (by the AOT compiler or the JIT): runs natively whichever tier is running.
+        Callee::User(id) if function::native(id) != 0 => crate::aot::call_native(f, args, mode),
         Callee::User(_) => match HOOK.with(|h| h.get()) {
             Some(hook) => hook(f, args, mode),
             None => Err(RtError::new(

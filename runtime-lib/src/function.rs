@@ -51,26 +51,6 @@ pub fn register(info: FnInfo) -> FnId {
     })
 }
 
-/// What a call of a function needs to know, copied out of the table without its name (a call
-/// must not allocate).
-#[derive(Clone, Copy, Debug)]
-pub struct CallInfo {
-    pub is_async: bool,
-}
-
-/// A user function's `CallInfo` after the arity check for `argc` arguments (the name is read
-/// only for the error).
-pub fn checked_call_info(id: FnId, argc: u32) -> crate::error::RtResult<CallInfo> {
-    TABLE.with(|t| {
-        let t = t.borrow();
-        let f = &t[id.0 as usize];
-        check_arity(f.name.as_deref(), f.params, f.required, argc)?;
-        Ok(CallInfo {
-            is_async: f.is_async,
-        })
-    })
-}
-
 /// Gives function `id` a native entry: from now on calls through the table run it.
 pub fn set_native(id: FnId, entry: usize) {
     NATIVE.with(|n| n.borrow_mut()[id.0 as usize] = entry);
@@ -104,6 +84,17 @@ pub fn check_arity(
         )));
     }
     Ok(())
+}
+
+/// Checks a call of function `id` with `argc` arguments (`check_arity`) without copying its
+/// entry; returns whether it is an `async fn`.
+pub fn check_call(id: FnId, argc: u32) -> crate::error::RtResult<bool> {
+    TABLE.with(|t| {
+        let t = t.borrow();
+        let info = &t[id.0 as usize];
+        check_arity(info.name.as_deref(), info.params, info.required, argc)?;
+        Ok(info.is_async)
+    })
 }
 
 /// Whether a function's first parameter is `self` (§3.12.5).

@@ -103,7 +103,11 @@ println(waits())
 "#,
     )
     .unwrap();
-    let out = solvrac(&["run", "-v", "--jit-threshold=50", "hot.svs"], &dir, &[]);
+    let out = solvrac(
+        &["run", "-v", "--no-cache", "--jit-threshold=50", "hot.svs"],
+        &dir,
+        &[],
+    );
     let interp = solvrac(&["run", "--tier=interp", "hot.svs"], &dir, &[]);
     let _ = std::fs::remove_dir_all(&dir);
     assert_eq!(text(&out.stdout), "2\n39800\n7\n7\n");

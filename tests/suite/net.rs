@@ -124,7 +124,7 @@ pub(crate) fn solvrac(args: &[&str]) -> Command {
 
 /// `solvrac run FILE` in the interpreter tier, with `env` set.
 pub(crate) fn run_svs(file: &Path, env: &[(&str, &str)], what: &str) -> Proc {
-    let mut cmd = solvrac(&["run", &file.to_string_lossy()]);
+    let mut cmd = solvrac(&["run", "--tier=interp", &file.to_string_lossy()]);
     cmd.envs(env.iter().copied());
     Proc::start(cmd, what)
 }

@@ -239,12 +239,6 @@ impl Interp {
         self.stack.extend_from_slice(args);
         let argc = args.len() as u16;
         let started = match (mode, &function::obj(f).callee) {
-            (CallMode::TaskBody, &Callee::User(id)) if function::native(id) != 0 => {
-                self.stack.truncate(depth);
-                let r = solvra_rt::aot::call_native(f, args, mode);
-                solvra_rt::aot::take_trace();
-                return r;
-            }
             (CallMode::TaskBody, &Callee::User(id)) => {
                 let code = function::code(id) as u32;
                 self.check_arity(code, argc).and_then(|()| {

@@ -10,7 +10,8 @@
 //! gets both). Compiled code may suspend (`async fn`s, `await`): the scheduler's switch hook
 //! sets the interpreter's stacks aside at every switch (tasks.rs), so a task suspended in
 //! compiled code is continued by whichever tier picks it next. Module top levels (which run
-//! once and own module initialisation) are never compiled.
+//! once and own module initialisation) and the entry module's `main` (whose call the
+//! interpreter itself notes for the implicit-`main` rule, §3.2) are never compiled.
 
 use super::Interp;
 use crate::bytecode::Program;
@@ -43,7 +44,8 @@ pub(crate) struct Tier {
 /// Whether compiled code may run function `func` in place of the interpreter (see the module
 /// docs).
 pub fn can_compile(prog: &Program, func: u32) -> bool {
-    !prog.modules.iter().any(|m| m.init == func)
+    let entry_main = prog.modules[prog.entry as usize].main.map(|(_, m)| m);
+    !prog.modules.iter().any(|m| m.init == func) && entry_main != Some(func)
 }
 
 impl Interp {
