@@ -243,34 +243,26 @@ impl Kernel {
         }
 
         let mut qemu = Command::new(&self.qemu);
-        // 2 GiB: a compiled program runs on a thread with a 1 GiB stack, and with the kernel's
-        // default overcommit heuristic that reservation fails when RAM is smaller (the program
-        // then exits with status 101 and no message). qemu only backs the memory a guest touches.
-        qemu.args([
-            "-M",
-            "virt",
-            "-cpu",
-            "cortex-a57",
-            "-m",
-            "2048",
-            "-smp",
-            "1",
-        ])
-        .args(["-display", "none", "-monitor", "none", "-serial", "stdio"])
-        // No network card: the default one needs an option ROM that qemu-system-arm installed
-        // without recommends lacks, and no test needs one.
-        .args(["-nic", "none", "-no-reboot"])
-        .arg("-kernel")
-        .arg(self.dir.join("vmlinuz"))
-        .arg("-initrd")
-        .arg(&cpio)
-        .args(["-append", "console=ttyAMA0 quiet panic=-1"])
-        .arg("-drive")
-        .arg(format!(
-            "if=none,id=disk0,format=raw,file={}",
-            disk.display()
-        ))
-        .args(["-device", "virtio-blk-device,drive=disk0"]);
+        // 256 MiB, a small board: a compiled program reserves a 1 GiB stack, mapped with
+        // MAP_NORESERVE so that the kernel's overcommit heuristic never refuses it on a machine
+        // with less memory (it once ran on a thread whose 1 GiB stack could not be reserved in
+        // under 1.25 GiB of RAM, and the program exited with status 101).
+        qemu.args(["-M", "virt", "-cpu", "cortex-a57", "-m", "256", "-smp", "1"])
+            .args(["-display", "none", "-monitor", "none", "-serial", "stdio"])
+            // No network card: the default one needs an option ROM that qemu-system-arm installed
+            // without recommends lacks, and no test needs one.
+            .args(["-nic", "none", "-no-reboot"])
+            .arg("-kernel")
+            .arg(self.dir.join("vmlinuz"))
+            .arg("-initrd")
+            .arg(&cpio)
+            .args(["-append", "console=ttyAMA0 quiet panic=-1"])
+            .arg("-drive")
+            .arg(format!(
+                "if=none,id=disk0,format=raw,file={}",
+                disk.display()
+            ))
+            .args(["-device", "virtio-blk-device,drive=disk0"]);
         let start = Instant::now();
         let (out, timed_out) = run_limited(&mut qemu, BOOT_LIMIT)?;
         let elapsed = start.elapsed();
