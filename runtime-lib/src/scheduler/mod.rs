@@ -192,13 +192,22 @@ impl RootSource for Roots {
     }
 }
 
-/// This thread's scheduler, created on first use by the main task.
+/// This thread's scheduler, created on first use by the main task. Every switch asks for it
+/// several times, so this part is inlined and the creation is not (its frame would otherwise
+/// be set up on every call).
+#[inline]
 fn sched() -> RtResult<&'static mut Sched> {
     let p = SCHED.with(|s| s.get());
     if !p.is_null() {
         // SAFETY: thread-local; callers never keep the reference across a switch.
         return Ok(unsafe { &mut *p });
     }
+    create_sched()
+}
+
+#[cold]
+#[inline(never)]
+fn create_sched() -> RtResult<&'static mut Sched> {
     let fresh = Box::new(Sched {
         ready: VecDeque::new(),
         timers: BinaryHeap::new(),
