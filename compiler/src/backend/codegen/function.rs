@@ -257,8 +257,8 @@ impl<'a, 'ctx> FnEmitter<'a, 'ctx> {
         Ok(arr)
     }
 
-    /// The tag and payload of a value in a slot.
-    fn tag_bits(&self, v: PointerValue<'ctx>) -> R<(IntValue<'ctx>, IntValue<'ctx>)> {
+    /// Pointers to the tag and the payload of a value in a slot.
+    fn tag_bits_at(&self, v: PointerValue<'ctx>) -> R<(PointerValue<'ctx>, PointerValue<'ctx>)> {
         let cx = self.cx;
         let b = &cx.builder;
         let tag_at = b
@@ -267,10 +267,19 @@ impl<'a, 'ctx> FnEmitter<'a, 'ctx> {
         let bits_at = b
             .build_struct_gep(cx.value_ty, v, 1, "bits.at")
             .map_err(llvm)?;
-        let tag = b
+        Ok((tag_at, bits_at))
+    }
+
+    /// The tag and payload of a value in a slot.
+    fn tag_bits(&self, v: PointerValue<'ctx>) -> R<(IntValue<'ctx>, IntValue<'ctx>)> {
+        let cx = self.cx;
+        let (tag_at, bits_at) = self.tag_bits_at(v)?;
+        let tag = cx
+            .builder
             .build_load(cx.context.i8_type(), tag_at, "tag")
             .map_err(llvm)?;
-        let bits = b
+        let bits = cx
+            .builder
             .build_load(cx.context.i64_type(), bits_at, "bits")
             .map_err(llvm)?;
         Ok((tag.into_int_value(), bits.into_int_value()))
@@ -278,16 +287,11 @@ impl<'a, 'ctx> FnEmitter<'a, 'ctx> {
 
     fn store_tag_bits(&self, out: PointerValue<'ctx>, tag: Tag, bits: IntValue<'ctx>) -> R<()> {
         let cx = self.cx;
-        let b = &cx.builder;
-        let tag_at = b
-            .build_struct_gep(cx.value_ty, out, 0, "tag.at")
+        let (tag_at, bits_at) = self.tag_bits_at(out)?;
+        cx.builder
+            .build_store(tag_at, cx.context.i8_type().const_int(tag as u64, false))
             .map_err(llvm)?;
-        let bits_at = b
-            .build_struct_gep(cx.value_ty, out, 1, "bits.at")
-            .map_err(llvm)?;
-        b.build_store(tag_at, cx.context.i8_type().const_int(tag as u64, false))
-            .map_err(llvm)?;
-        b.build_store(bits_at, bits).map_err(llvm)?;
+        cx.builder.build_store(bits_at, bits).map_err(llvm)?;
         Ok(())
     }
 
