@@ -295,6 +295,15 @@ impl<'a, 'ctx> FnEmitter<'a, 'ctx> {
         Ok(())
     }
 
+    /// Whether a loaded tag is `want`.
+    fn tag_is(&self, tag: IntValue<'ctx>, want: Tag, name: &str) -> R<IntValue<'ctx>> {
+        let cx = self.cx;
+        let want = cx.context.i8_type().const_int(want as u64, false);
+        cx.builder
+            .build_int_compare(IntPredicate::EQ, tag, want, name)
+            .map_err(llvm)
+    }
+
     /// A binary operator. Until the type passes of the `[perf]` issue prove operand types, the
     /// common case is checked at run time: two ints are added, subtracted, multiplied (wrapping,
     /// as the language's ints do) and compared inline; everything else, and `/` and `%` (errors,
@@ -326,13 +335,8 @@ impl<'a, 'ctx> FnEmitter<'a, 'ctx> {
         let bl = &cx.builder;
         let (ta, xa) = self.tag_bits(a)?;
         let (tb, xb) = self.tag_bits(b)?;
-        let int = cx.context.i8_type().const_int(Tag::Int as u64, false);
-        let a_int = bl
-            .build_int_compare(IntPredicate::EQ, ta, int, "a.int")
-            .map_err(llvm)?;
-        let b_int = bl
-            .build_int_compare(IntPredicate::EQ, tb, int, "b.int")
-            .map_err(llvm)?;
+        let a_int = self.tag_is(ta, Tag::Int, "a.int")?;
+        let b_int = self.tag_is(tb, Tag::Int, "b.int")?;
         let both = bl.build_and(a_int, b_int, "ints").map_err(llvm)?;
         let fast = cx.context.append_basic_block(self.llfn, "int.op");
         let slow = cx.context.append_basic_block(self.llfn, "dyn.op");
@@ -375,22 +379,8 @@ impl<'a, 'ctx> FnEmitter<'a, 'ctx> {
         let bl = &cx.builder;
         let i1 = cx.context.bool_type();
         let (tag, bits) = self.tag_bits(v)?;
-        let is_bool = bl
-            .build_int_compare(
-                IntPredicate::EQ,
-                tag,
-                cx.context.i8_type().const_int(Tag::Bool as u64, false),
-                "is.bool",
-            )
-            .map_err(llvm)?;
-        let is_int = bl
-            .build_int_compare(
-                IntPredicate::EQ,
-                tag,
-                cx.context.i8_type().const_int(Tag::Int as u64, false),
-                "is.int",
-            )
-            .map_err(llvm)?;
+        let is_bool = self.tag_is(tag, Tag::Bool, "is.bool")?;
+        let is_int = self.tag_is(tag, Tag::Int, "is.int")?;
         let simple = bl.build_or(is_bool, is_int, "simple").map_err(llvm)?;
         let fast_result = bl
             .build_int_compare(
