@@ -364,8 +364,9 @@ impl EdgeEvent {
 pub(crate) trait SimLines {
     fn get(&self, offsets: &[u32]) -> Vec<bool>;
     fn set(&self, values: &[(u32, bool)]);
-    /// Records that an event was read: the line now has the level the edge left it at.
-    fn saw(&self, event: &EdgeEvent);
+    /// Records that an event was read from `source`: the line now has the level the edge left
+    /// it at, and the script's next edge is timed from now.
+    fn saw(&self, event: &EdgeEvent, source: &Fd);
     fn release(&self, offsets: &[u32]);
 }
 
@@ -503,8 +504,12 @@ impl LineRequest {
     pub fn read_event(&self) -> Result<Option<EdgeEvent>> {
         let outcome = self.next_event();
         if let Ok(Some(e)) = &outcome {
-            if let Lines::Sim { chip, .. } = &self.lines {
-                chip.saw(e);
+            if let Lines::Sim {
+                chip,
+                events: Some(source),
+            } = &self.lines
+            {
+                chip.saw(e, source);
             }
         }
         match outcome {

@@ -337,9 +337,20 @@ impl SimLines for RequestLines {
         }
     }
 
-    fn saw(&self, event: &EdgeEvent) {
+    fn saw(&self, event: &EdgeEvent, source: &Fd) {
         self.state.borrow_mut().chips[self.chip].levels[event.line as usize] =
             event.rising ^ self.active_low;
+        let ack = 1u8;
+        // SAFETY: sending one byte from a local. A writer that has finished is not waiting for
+        // it, so a failure is of no consequence.
+        unsafe {
+            libc::send(
+                source.raw(),
+                (&ack as *const u8).cast(),
+                1,
+                libc::MSG_NOSIGNAL | libc::MSG_DONTWAIT,
+            )
+        };
     }
 
     fn release(&self, offsets: &[u32]) {
@@ -414,19 +425,22 @@ fn event_pair() -> io::Result<(Fd, Fd)> {
     Ok((Fd(fds[0]), Fd(fds[1])))
 }
 
-/// Writes `events` into `writer` at their times, from another thread, then keeps the socket open
-/// until the request is released (as a chip's request stays open with no more edges). The
-/// writer stops early when the request is released; `MSG_NOSIGNAL` keeps that from raising
-/// SIGPIPE.
+/// Writes `events` into `writer` from another thread, then keeps the socket open until the
+/// request is released (as a chip's request stays open with no more edges). The first edge comes
+/// `after_ms` after the request; each later one as long after the program read the one before as
+/// the script spaces them. Timing from reads rather than from the request means time the
+/// program spends elsewhere (compiling, a loaded machine) does not bunch the edges together:
+/// between two edges the program always really waits. The reader acknowledges each event with
+/// one byte (`saw`). The writer stops early when the request is released; `MSG_NOSIGNAL` keeps
+/// that from raising SIGPIPE.
 fn play(writer: Fd, events: Vec<(u32, bool, u64)>) {
-    // Each event is stamped with the time it was scripted for, as the kernel stamps an edge
-    // when it happens rather than when it is read: a late writer thread does not move it.
     let start_ns = monotonic_ns();
     std::thread::spawn(move || {
         let start = Instant::now();
+        let mut from = (start, 0);
         let mut line_seq: Vec<(u32, u32)> = Vec::new();
         for (seqno, (line, rising, after_ms)) in events.into_iter().enumerate() {
-            let at = start + Duration::from_millis(after_ms);
+            let at = from.0 + Duration::from_millis(after_ms - from.1);
             let now = Instant::now();
             if at > now {
                 std::thread::sleep(at - now);
@@ -441,10 +455,12 @@ fn play(writer: Fd, events: Vec<(u32, bool, u64)>) {
                     1
                 }
             };
+            // Stamped with the time it was scripted for, as the kernel stamps an edge when it
+            // happens rather than when it is read: a late writer thread does not move it.
             let record: GpioV2LineEvent = EdgeEvent {
                 line,
                 rising,
-                timestamp_ns: start_ns + after_ms * 1_000_000,
+                timestamp_ns: start_ns + (at - start).as_nanos() as u64,
                 seqno: seqno as u32 + 1,
                 line_seqno: n,
             }
@@ -458,14 +474,20 @@ fn play(writer: Fd, events: Vec<(u32, bool, u64)>) {
                     libc::MSG_NOSIGNAL,
                 )
             };
-            if sent < 0 {
+            if sent < 0 || receive_byte(&writer) <= 0 {
                 return;
             }
+            from = (Instant::now(), after_ms);
         }
-        let mut byte = 0u8;
-        // SAFETY: a one-byte buffer; returns when the request's end is closed.
-        unsafe { libc::recv(writer.raw(), (&mut byte as *mut u8).cast(), 1, 0) };
+        while receive_byte(&writer) > 0 {}
     });
+}
+
+/// Waits for one byte on `fd`: 1 for an acknowledgement, 0 when the other end is closed.
+fn receive_byte(fd: &Fd) -> isize {
+    let mut byte = 0u8;
+    // SAFETY: a one-byte buffer.
+    unsafe { libc::recv(fd.raw(), (&mut byte as *mut u8).cast(), 1, 0) }
 }
 
 impl Sim {
