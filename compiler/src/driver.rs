@@ -58,7 +58,7 @@ status is 1 if any file has an error.\n\nExamples:\n  solvrac check app.svs\n  s
     #[command(
         after_help = "The executable links the runtime library (libsolvra_rt.a, found beside solvrac or \
 through SOLVRA_RUNTIME_LIB). Programs that use async/await cannot be compiled natively yet.\n\n\
-Examples:\n  solvrac build app.svs                 writes ./app\n  solvrac build -O2 app.svs -o out/app\n  solvrac build --emit=llvm-ir app.svs  writes app.ll\n  solvrac build --emit=sir app.svs      prints the Solvra IR"
+Examples:\n  solvrac build app.svs                 writes ./app\n  solvrac build -O2 app.svs -o out/app\n  solvrac build --emit=llvm-ir app.svs  writes app.ll\n  solvrac build --emit=sir app.svs      prints the Solvra IR after the IR passes"
     )]
     Build {
         #[arg(value_name = "FILE")]
@@ -326,7 +326,7 @@ fn run(cli: Cli) -> u8 {
             sir,
             module_paths,
         } => match load_bytecode(&file, module_paths) {
-            Some(program) if sir => print_sir(&program),
+            Some(program) if sir => print_sir(&program, false),
             Some(program) => {
                 print!("{}", bytecode::disasm::disassemble(&program));
                 0
@@ -414,7 +414,7 @@ fn build(
 ) -> u8 {
     use crate::backend::codegen::{self, link, CodegenOptions, Emit};
     if emit == EmitKind::Sir {
-        return print_sir(program);
+        return print_sir(program, true);
     }
     let stem = file
         .file_stem()
@@ -689,8 +689,10 @@ pub fn load_bytecode(file: &Path, module_paths: Vec<PathBuf>) -> Option<bytecode
     Some(code)
 }
 
-/// Prints every function of a program as verified Solvra IR.
-fn print_sir(program: &bytecode::Program) -> u8 {
+/// Prints every function of a program as verified Solvra IR: as lowered, or after the IR passes
+/// (`opt`) with the specialised clones they made, which is what code generation compiles.
+fn print_sir(program: &bytecode::Program, optimized: bool) -> u8 {
+    let mut lowered = Vec::new();
     for i in 0..program.functions.len() as u32 {
         let func = match lowering::lower_function(program, i) {
             Ok(f) => f,
@@ -703,9 +705,30 @@ fn print_sir(program: &bytecode::Program) -> u8 {
             eprintln!("solvrac: internal error: IR fails verification: {e}");
             return 1;
         }
-        print!("{}", ir::print_function(&func));
+        lowered.push(func);
     }
-    0
+    if !optimized {
+        for func in &lowered {
+            print!("{}", ir::print_function(func));
+        }
+        return 0;
+    }
+    let all: Vec<u32> = (0..lowered.len() as u32).collect();
+    match crate::backend::opt::optimize(program, lowered, &all, true) {
+        Ok(o) => {
+            for func in &o.functions {
+                print!("{}", ir::print_function(func));
+            }
+            for (k, c) in o.clones.iter().enumerate() {
+                print!("clone{k} of fn{}: {}", c.base, ir::print_function(&c.func));
+            }
+            0
+        }
+        Err(e) => {
+            eprintln!("solvrac: internal error: {e}");
+            1
+        }
+    }
 }
 
 /// Runs a program in the interpreter, tiered if `tier` gives a compiler of hot functions and

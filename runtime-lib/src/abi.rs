@@ -143,6 +143,8 @@ abi_table! {
     solvra_set_main(I32) -> Void;
     solvra_register_builtin(I32, Ptr) -> Void;
     solvra_main_started() -> I32;
+    solvra_call_depth() -> I32;
+    solvra_set_call_depth(I32) -> Void;
     solvra_trace_push(Ptr, Usize, Ptr, Usize, I32) -> Void;
     solvra_catch_message(Ptr) -> I32;
     solvra_no_match() -> I32;

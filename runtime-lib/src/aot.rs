@@ -208,6 +208,20 @@ pub extern "C" fn solvra_main_started() -> i32 {
     MAIN_STARTED.with(|m| m.get()) as i32
 }
 
+/// The call depth of compiled code. Specialised clones (the compiler's `backend/opt`) call each
+/// other directly and pass the depth along as an argument; they read it here when entered from
+/// code that calls through `call`, and store theirs here before anything that may call back.
+#[no_mangle]
+pub extern "C" fn solvra_call_depth() -> u32 {
+    DEPTH.with(|d| d.get())
+}
+
+/// See `solvra_call_depth`.
+#[no_mangle]
+pub extern "C" fn solvra_set_call_depth(depth: u32) {
+    DEPTH.with(|d| d.set(depth));
+}
+
 fn aot_hook(f: Value, args: &[Value], mode: callback::CallMode) -> RtResult<Value> {
     call(f, args, mode)
 }

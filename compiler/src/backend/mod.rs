@@ -1,5 +1,5 @@
-//! The native backend: Solvra IR (SSA), lowering from bytecode, and — as they land — the IR
-//! passes, LLVM code generation, linking and the JIT (`jit`, in process through ORC LLJIT).
+//! The native backend: Solvra IR (SSA), lowering from bytecode, the IR passes (`opt`), LLVM
+//! code generation, linking and the JIT (`jit`, in process through ORC LLJIT).
 //!
 //! Bytecode stays the one artifact every tier starts from: `lowering` turns a verified bytecode
 //! function into IR, and everything native works on IR from there.
@@ -10,3 +10,4 @@ pub mod ir;
 #[cfg(feature = "llvm")]
 pub mod jit;
 pub mod lowering;
+pub mod opt;

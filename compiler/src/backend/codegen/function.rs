@@ -1,21 +1,31 @@
 //! One IR function to one LLVM function.
 //!
 //! Signature: `i32 (ptr env, ptr args, iN argc, ptr out)`, returning 0 or 1 (a pending runtime
-//! error). Each `dyn` IR value and each local slot gets an `alloca` of the 16-byte value type;
-//! every `alloca` is in the entry block, so the frame has a fixed size (see `array_of`);
-//! `bool` IR values are LLVM `i1`s. Phis are resolved by copies on the incoming edges. A
+//! error). A specialised clone (`backend/opt`) is instead `{ T, i1 } (i32 depth, params…)`: its
+//! unboxed parameters, and its result with a flag for a pending error; it is called directly,
+//! with the call depth as an argument (see `call_direct`).
+//!
+//! Each `dyn` IR value and each local slot gets an `alloca` of the 16-byte value type; every
+//! `alloca` is in the entry block, so the frame has a fixed size (see `array_of`). `int`,
+//! `float` and `bool` IR values are LLVM `i64`, `double` and `i1` values; a phi of one of
+//! those types gets an `alloca` too. Phis are resolved by copies on the incoming edges. A
 //! raising runtime call is followed by a status check that goes to the block's `try` handler,
 //! or to the function's propagation block, which records a stack-trace frame and returns 1.
 
-use super::module::Ctx;
+mod unboxed;
+
+use super::module::{Ctx, FAST_CC};
 use super::CodegenError;
 use crate::backend::ir::{self, BinOp, Block, Const, InstKind, Terminator, Type, Value};
 use crate::bytecode::Program;
 use inkwell::basic_block::BasicBlock;
-use inkwell::values::{BasicMetadataValueEnum, FunctionValue, IntValue, PointerValue};
-use inkwell::IntPredicate;
+use inkwell::values::{
+    BasicMetadataValueEnum, BasicValue, BasicValueEnum, FunctionValue, IntValue, PointerValue,
+};
+use inkwell::{FloatPredicate, IntPredicate};
 use solvra_rt::Tag;
 use std::collections::HashMap;
+use unboxed::may_call_back;
 
 type R<T> = Result<T, CodegenError>;
 
@@ -30,7 +40,12 @@ pub(super) struct FnEmitter<'a, 'ctx> {
     llfn: FunctionValue<'ctx>,
     blocks: Vec<BasicBlock<'ctx>>,
     vals: HashMap<Value, PointerValue<'ctx>>,
-    bools: HashMap<Value, IntValue<'ctx>>,
+    /// `int`, `float` and `bool` values.
+    scalars: HashMap<Value, BasicValueEnum<'ctx>>,
+    /// Where the phis of those types are stored on the incoming edges.
+    scalar_phis: HashMap<Value, PointerValue<'ctx>>,
+    /// The clone number, when this is a specialised clone.
+    clone: Option<u32>,
     slots: Vec<PointerValue<'ctx>>,
     line_slot: PointerValue<'ctx>,
     propagate: BasicBlock<'ctx>,
@@ -48,8 +63,12 @@ impl<'a, 'ctx> FnEmitter<'a, 'ctx> {
         program: &'a Program,
         index: u32,
         func: &'a ir::Function,
+        clone: Option<u32>,
     ) -> R<()> {
-        let llfn = cx.functions[index as usize];
+        let llfn = match clone {
+            Some(k) => cx.clones[k as usize],
+            None => cx.functions[index as usize],
+        };
         let entry = cx.context.append_basic_block(llfn, "entry");
         let blocks: Vec<BasicBlock> = (0..func.blocks.len())
             .map(|i| cx.context.append_basic_block(llfn, &format!("block{i}")))
@@ -58,13 +77,22 @@ impl<'a, 'ctx> FnEmitter<'a, 'ctx> {
         cx.builder.position_at_end(entry);
         let b = &cx.builder;
         let mut vals = HashMap::new();
-        for (i, (_, ty)) in func.values.iter().enumerate() {
+        let mut scalar_phis = HashMap::new();
+        for (i, (def, ty)) in func.values.iter().enumerate() {
             if *ty == Type::Dyn {
                 vals.insert(
                     Value(i as u32),
                     b.build_alloca(cx.value_ty, &format!("v{i}"))
                         .map_err(llvm)?,
                 );
+            } else if let ir::ValueDef::Inst(inst) = def {
+                if matches!(func.inst(*inst).kind, InstKind::Phi(_)) {
+                    scalar_phis.insert(
+                        Value(i as u32),
+                        b.build_alloca(cx.scalar_ty(*ty), &format!("v{i}"))
+                            .map_err(llvm)?,
+                    );
+                }
             }
         }
         let mut slots = Vec::new();
@@ -93,7 +121,9 @@ impl<'a, 'ctx> FnEmitter<'a, 'ctx> {
             llfn,
             blocks,
             vals,
-            bools: HashMap::new(),
+            scalars: HashMap::new(),
+            scalar_phis,
+            clone,
             slots,
             line_slot,
             propagate,
@@ -102,12 +132,26 @@ impl<'a, 'ctx> FnEmitter<'a, 'ctx> {
             name,
             file,
         };
-        e.params()?;
+        if clone.is_some() {
+            for i in 0..func.params.len() as u32 {
+                e.scalars.insert(Value(i), e.param(i + 1));
+            }
+        } else {
+            e.params()?;
+        }
         cx.builder
             .build_unconditional_branch(e.blocks[0])
             .map_err(llvm)?;
-        for bi in 0..func.blocks.len() {
-            e.block(Block(bi as u32))?;
+        // Dominators first: an unboxed value is an LLVM value, which must exist before the
+        // blocks it dominates use it. Unreachable blocks use nothing from others.
+        let doms = ir::dominators(func, &func.predecessors());
+        for &b in &doms.rpo {
+            e.block(b)?;
+        }
+        for bi in 0..func.blocks.len() as u32 {
+            if !doms.reachable(Block(bi)) {
+                e.block(Block(bi))?;
+            }
         }
         e.propagation()?;
         Ok(())
@@ -158,10 +202,14 @@ impl<'a, 'ctx> FnEmitter<'a, 'ctx> {
     }
 
     fn b(&self, v: Value) -> R<IntValue<'ctx>> {
-        self.bools
+        Ok(self.s(v)?.into_int_value())
+    }
+
+    fn s(&self, v: Value) -> R<BasicValueEnum<'ctx>> {
+        self.scalars
             .get(&v)
             .copied()
-            .ok_or_else(|| CodegenError(format!("{v} is not a bool value")))
+            .ok_or_else(|| CodegenError(format!("{v} is not an unboxed value")))
     }
 
     /// Branches on a runtime status: nonzero goes to the handler or the propagation block.
@@ -223,9 +271,21 @@ impl<'a, 'ctx> FnEmitter<'a, 'ctx> {
                 line.into(),
             ],
         )?;
-        cx.builder
-            .build_return(Some(&cx.context.i32_type().const_int(1, false)))
-            .map_err(llvm)?;
+        match self.clone {
+            Some(_) => {
+                let ty = cx.clone_ret_ty(self.func.ret);
+                let failed = ty.const_named_struct(&[
+                    cx.scalar_ty(self.func.ret).const_zero(),
+                    cx.context.bool_type().const_int(1, false).into(),
+                ]);
+                cx.builder.build_return(Some(&failed)).map_err(llvm)?;
+            }
+            None => {
+                cx.builder
+                    .build_return(Some(&cx.context.i32_type().const_int(1, false)))
+                    .map_err(llvm)?;
+            }
+        }
         Ok(())
     }
 
@@ -445,6 +505,27 @@ impl<'a, 'ctx> FnEmitter<'a, 'ctx> {
                 let o = self.edge(b, *otherwise)?;
                 cx.builder.build_conditional_branch(c, t, o).map_err(llvm)?;
             }
+            Terminator::Return(v) if self.clone.is_some() => {
+                let value = match self.func.ret {
+                    Type::Dyn => cx
+                        .builder
+                        .build_load(cx.value_ty, self.v(*v)?, "ret")
+                        .map_err(llvm)?,
+                    _ => self.s(*v)?,
+                };
+                let ty = cx.clone_ret_ty(self.func.ret);
+                let ok = cx
+                    .builder
+                    .build_insert_value(ty.get_undef(), value, 0, "ret")
+                    .map_err(llvm)?;
+                let ok = cx
+                    .builder
+                    .build_insert_value(ok, cx.context.bool_type().const_zero(), 1, "ret")
+                    .map_err(llvm)?;
+                cx.builder
+                    .build_return(Some(&ok.as_basic_value_enum()))
+                    .map_err(llvm)?;
+            }
             Terminator::Return(v) => {
                 let out = self.param(3).into_pointer_value();
                 cx.copy(out, self.v(*v)?)?;
@@ -505,11 +586,16 @@ impl<'a, 'ctx> FnEmitter<'a, 'ctx> {
                 break;
             };
             if let Some((_, v)) = incoming.iter().find(|(b, _)| *b == from) {
+                let phi = inst.result.expect("phi result");
+                if let Some(&slot) = self.scalar_phis.get(&phi) {
+                    moves.push((slot, self.s(*v)?));
+                    continue;
+                }
                 let loaded = cx
                     .builder
                     .build_load(cx.value_ty, self.v(*v)?, "phi.in")
                     .map_err(llvm)?;
-                moves.push((self.v(inst.result.expect("phi result"))?, loaded));
+                moves.push((self.v(phi)?, loaded));
             }
         }
         for (dst, v) in moves {
@@ -527,8 +613,118 @@ impl<'a, 'ctx> FnEmitter<'a, 'ctx> {
         let cx = self.cx;
         let usize_ = |n: u64| cx.usize_ty.const_int(n, false);
         let u32_ = |n: u64| cx.context.i32_type().const_int(n, false);
+        if self.clone.is_some() && may_call_back(kind) {
+            // What runs there counts depth from the runtime's counter (see `call_direct`).
+            let depth = self.param(0).into_int_value();
+            cx.call("solvra_set_call_depth", &[depth.into()])?;
+        }
         match kind {
-            Phi(_) => {}
+            Phi(_) => {
+                let r = result.expect("phi result");
+                if let Some(&slot) = self.scalar_phis.get(&r) {
+                    let ty = cx.scalar_ty(self.func.value_type(r));
+                    let v = cx.builder.build_load(ty, slot, "phi").map_err(llvm)?;
+                    self.scalars.insert(r, v);
+                }
+            }
+            LoadFn { module, index, .. } => {
+                cx.copy(self.out(result)?, cx.global(*module, *index)?)?;
+            }
+            Scalar(c) => {
+                let v: BasicValueEnum = match *c {
+                    ir::Const::Int(i) => cx.context.i64_type().const_int(i as u64, true).into(),
+                    ir::Const::Float(x) => cx.context.f64_type().const_float(x).into(),
+                    ir::Const::Bool(b) => cx.context.bool_type().const_int(b as u64, false).into(),
+                    ir::Const::Null | ir::Const::Str(_) => {
+                        return Err(CodegenError(
+                            "internal error: unboxed null or string".into(),
+                        ))
+                    }
+                };
+                self.scalars.insert(result.expect("scalar result"), v);
+            }
+            Typed { op, ty, a, b } => {
+                let v = self.typed(*op, *ty, self.s(*a)?, self.s(*b)?)?;
+                self.scalars.insert(result.expect("typed result"), v);
+            }
+            TypedNeg(t, v) => {
+                let v = match t {
+                    Type::Float => cx
+                        .builder
+                        .build_float_neg(self.s(*v)?.into_float_value(), "neg")
+                        .map_err(llvm)?
+                        .into(),
+                    _ => cx
+                        .builder
+                        .build_int_neg(self.s(*v)?.into_int_value(), "neg")
+                        .map_err(llvm)?
+                        .into(),
+                };
+                self.scalars.insert(result.expect("neg result"), v);
+            }
+            TypedTruthy(t, v) => {
+                let v = match t {
+                    Type::Float => cx
+                        .builder
+                        .build_float_compare(
+                            FloatPredicate::UNE,
+                            self.s(*v)?.into_float_value(),
+                            cx.context.f64_type().const_zero(),
+                            "truthy",
+                        )
+                        .map_err(llvm)?,
+                    _ => cx
+                        .builder
+                        .build_int_compare(
+                            IntPredicate::NE,
+                            self.s(*v)?.into_int_value(),
+                            cx.context.i64_type().const_zero(),
+                            "truthy",
+                        )
+                        .map_err(llvm)?,
+                };
+                self.scalars
+                    .insert(result.expect("truthy result"), v.into());
+            }
+            BoolNot(v) => {
+                let v = cx.builder.build_not(self.b(*v)?, "not").map_err(llvm)?;
+                self.scalars.insert(result.expect("not result"), v.into());
+            }
+            IntToFloat(v) => {
+                let v = cx
+                    .builder
+                    .build_signed_int_to_float(
+                        self.s(*v)?.into_int_value(),
+                        cx.context.f64_type(),
+                        "float",
+                    )
+                    .map_err(llvm)?;
+                self.scalars.insert(result.expect("float result"), v.into());
+            }
+            Box(t, v) => {
+                let i64t = cx.context.i64_type();
+                let x = self.s(*v)?;
+                let (tag, bits) = match t {
+                    Type::Int => (Tag::Int, x.into_int_value()),
+                    Type::Float => (
+                        Tag::Float,
+                        cx.builder
+                            .build_bit_cast(x, i64t, "bits")
+                            .map_err(llvm)?
+                            .into_int_value(),
+                    ),
+                    _ => (
+                        Tag::Bool,
+                        cx.builder
+                            .build_int_z_extend(x.into_int_value(), i64t, "bits")
+                            .map_err(llvm)?,
+                    ),
+                };
+                self.store_tag_bits(self.out(result)?, tag, bits)?;
+            }
+            CallDirect {
+                clone, args, ret, ..
+            } => self.call_direct(*clone, args, *ret, result)?,
             Const(c) => cx.store_const(self.out(result)?, *c)?,
             CatchMessage => {
                 let out = self.out(result)?;
@@ -542,7 +738,8 @@ impl<'a, 'ctx> FnEmitter<'a, 'ctx> {
                     .builder
                     .build_int_compare(IntPredicate::ULT, usize_(*p as u64), argc, "given")
                     .map_err(llvm)?;
-                self.bools.insert(result.expect("bool result"), given);
+                self.scalars
+                    .insert(result.expect("bool result"), given.into());
             }
             Binary(op, a, b) => self.binary(*op, self.out(result)?, self.v(*a)?, self.v(*b)?)?,
             Neg(v) => self.call_checked(
@@ -563,7 +760,7 @@ impl<'a, 'ctx> FnEmitter<'a, 'ctx> {
             }
             Truthy(v) => {
                 let b = self.truthy(self.v(*v)?)?;
-                self.bools.insert(result.expect("bool result"), b);
+                self.scalars.insert(result.expect("bool result"), b.into());
             }
             LoadGlobal { module, index } => {
                 let g = cx.global(*module, *index)?;
@@ -836,7 +1033,7 @@ impl<'a, 'ctx> FnEmitter<'a, 'ctx> {
                     .builder
                     .build_int_compare(IntPredicate::NE, t, u32_(0), "has_next")
                     .map_err(llvm)?;
-                self.bools.insert(result.expect("bool result"), b);
+                self.scalars.insert(result.expect("bool result"), b.into());
             }
             IterGet { items, index } => {
                 cx.call(

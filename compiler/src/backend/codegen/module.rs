@@ -4,14 +4,15 @@
 
 use super::function::FnEmitter;
 use super::CodegenError;
-use crate::backend::ir::{verify_function, Const, InstKind};
+use crate::backend::ir::{verify_function, Const, Function, InstKind, Type};
 use crate::backend::lowering::lower_function;
+use crate::backend::opt;
 use crate::bytecode::{Constant, Program};
 use inkwell::builder::Builder;
 use inkwell::context::Context;
 use inkwell::module::{Linkage, Module};
 use inkwell::targets::TargetMachine;
-use inkwell::types::{BasicMetadataTypeEnum, IntType, PointerType, StructType};
+use inkwell::types::{BasicMetadataTypeEnum, BasicTypeEnum, IntType, PointerType, StructType};
 use inkwell::values::{BasicMetadataValueEnum, FunctionValue, GlobalValue, IntValue, PointerValue};
 use inkwell::AddressSpace;
 use solvra_rt::abi::{self, AbiType};
@@ -20,6 +21,9 @@ use std::cell::RefCell;
 use std::collections::{BTreeSet, HashMap};
 
 type R<T> = Result<T, CodegenError>;
+
+/// LLVM's `fastcc` calling convention number.
+pub(super) const FAST_CC: u32 = 8;
 
 fn llvm(e: inkwell::builder::BuilderError) -> CodegenError {
     CodegenError(format!("LLVM builder: {e}"))
@@ -36,6 +40,8 @@ pub(super) struct Ctx<'ctx> {
     pub ptr_ty: PointerType<'ctx>,
     /// The LLVM function of each bytecode function.
     pub functions: Vec<FunctionValue<'ctx>>,
+    /// The LLVM function of each specialised clone (`opt::Clone`), by clone number.
+    pub clones: Vec<FunctionValue<'ctx>>,
     consts: GlobalValue<'ctx>,
     globals: Vec<GlobalValue<'ctx>>,
     fn_ids: GlobalValue<'ctx>,
@@ -90,6 +96,24 @@ impl<'ctx> Ctx<'ctx> {
         Ok(self
             .module
             .add_function(name, fn_ty, Some(Linkage::External)))
+    }
+
+    /// The LLVM type of an unboxed IR type (`dyn`: the value struct).
+    pub fn scalar_ty(&self, t: Type) -> BasicTypeEnum<'ctx> {
+        match t {
+            Type::Int => self.context.i64_type().into(),
+            Type::Float => self.context.f64_type().into(),
+            Type::Bool => self.context.bool_type().into(),
+            Type::Dyn => self.value_ty.into(),
+        }
+    }
+
+    /// What a clone returns: its result and whether a runtime error is pending instead.
+    pub fn clone_ret_ty(&self, ret: Type) -> StructType<'ctx> {
+        self.context.struct_type(
+            &[self.scalar_ty(ret), self.context.bool_type().into()],
+            false,
+        )
     }
 
     /// Copies a value between two slots.
@@ -350,7 +374,20 @@ pub(super) fn emit_module<'ctx>(
             g
         })
         .collect();
-    let cx = Ctx {
+    let compile: Vec<u32> = (0..program.functions.len() as u32)
+        .filter(|&i| defined(i))
+        .collect();
+    let mut lowered = Vec::with_capacity(program.functions.len());
+    for i in 0..program.functions.len() as u32 {
+        let func = lower_function(program, i).map_err(|e| CodegenError(e.0))?;
+        verify_function(&func).map_err(|e| CodegenError(format!("internal error: {e}")))?;
+        lowered.push(func);
+    }
+    // A REPL session's globals are rebound between inputs: no fact about them lasts.
+    let whole_program = !matches!(embedding.globals, Globals::At(_));
+    let optimized = opt::optimize(program, lowered, &compile, whole_program)
+        .map_err(|e| CodegenError(format!("internal error: {e}")))?;
+    let mut cx = Ctx {
         context,
         module,
         builder: context.create_builder(),
@@ -358,6 +395,7 @@ pub(super) fn emit_module<'ctx>(
         usize_ty,
         ptr_ty,
         functions,
+        clones: Vec::new(),
         consts,
         globals,
         fn_ids,
@@ -366,15 +404,40 @@ pub(super) fn emit_module<'ctx>(
         program,
         embedding,
     };
-    let mut builtins = BTreeSet::new();
-    for i in (0..program.functions.len() as u32).filter(|&i| defined(i)) {
-        let func = lower_function(program, i).map_err(|e| CodegenError(e.0))?;
-        verify_function(&func).map_err(|e| CodegenError(format!("internal error: {e}")))?;
-        builtins.extend(func.insts.iter().filter_map(|inst| match inst.kind {
-            InstKind::Builtin(id) => Some(id),
-            _ => None,
+    // Clones are called directly, with the LLVM calling convention that passes most in
+    // registers; the first parameter is the call depth (`solvra_call_depth`).
+    for (k, c) in optimized.clones.iter().enumerate() {
+        let mut params: Vec<BasicMetadataTypeEnum> = vec![context.i32_type().into()];
+        params.extend(c.func.params.iter().map(|&t| {
+            let t: BasicMetadataTypeEnum = cx.scalar_ty(t).into();
+            t
         }));
-        FnEmitter::emit(&cx, program, i, &func)?;
+        let ty = cx.clone_ret_ty(c.func.ret).fn_type(&params, false);
+        let f = cx.module.add_function(
+            &format!("svs.fn{}.clone{k}", c.base),
+            ty,
+            Some(Linkage::Private),
+        );
+        f.set_call_conventions(FAST_CC);
+        cx.clones.push(f);
+    }
+    let mut builtins = BTreeSet::new();
+    let used_builtins = |func: &Function, builtins: &mut BTreeSet<u16>| {
+        builtins.extend(func.blocks.iter().flat_map(|b| &b.insts).filter_map(|&i| {
+            match func.inst(i).kind {
+                InstKind::Builtin(id) => Some(id),
+                _ => None,
+            }
+        }));
+    };
+    for i in &compile {
+        let func = &optimized.functions[*i as usize];
+        used_builtins(func, &mut builtins);
+        FnEmitter::emit(&cx, program, *i, func, None)?;
+    }
+    for (k, c) in optimized.clones.iter().enumerate() {
+        used_builtins(&c.func, &mut builtins);
+        FnEmitter::emit(&cx, program, c.base, &c.func, Some(k as u32))?;
     }
     emit_start(&cx, &builtins)?;
     cx.module.verify().map_err(|e| {

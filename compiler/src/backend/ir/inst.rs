@@ -1,8 +1,8 @@
 //! IR instructions, terminators and types.
 //!
 //! Most instructions work on `dyn` values (the runtime's 16-byte tagged value) and may raise
-//! a runtime error; the type passes of the `[perf]` issue will rewrite them to unboxed `int`,
-//! `float` and `bool` forms where types are proven. `InstKind::may_raise` tells which ones
+//! a runtime error; the type passes (`backend/opt`) rewrite them to unboxed `int`, `float` and
+//! `bool` forms where types are proven. `InstKind::may_raise` tells which ones
 //! need an exception edge inside a `try`.
 
 use super::{Block, Value};
@@ -55,6 +55,15 @@ pub enum BinOp {
     Le,
     Gt,
     Ge,
+}
+
+impl BinOp {
+    pub fn is_comparison(self) -> bool {
+        !matches!(
+            self,
+            BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div | BinOp::Rem
+        )
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -205,6 +214,40 @@ pub enum InstKind {
         export: u32,
     },
     CallMain,
+    /// The function value of a `fn` declared at module level (a global that is set once,
+    /// before any code can read it, so the read needs no initialisation check).
+    LoadFn {
+        module: u32,
+        index: u32,
+        function: u32,
+    },
+    // The forms below come from the type passes (`backend/opt`); lowering never makes them.
+    /// An unboxed constant: an int, a float or a bool.
+    Scalar(Const),
+    /// `op` on two unboxed operands of type `ty` (int, float, or bool for `==`/`!=`): int
+    /// arithmetic wraps, `/` and `%` raise `division by zero`; comparisons give a `bool`.
+    Typed {
+        op: BinOp,
+        ty: Type,
+        a: Value,
+        b: Value,
+    },
+    /// Unary minus of an unboxed int (wrapping) or float.
+    TypedNeg(Type, Value),
+    /// Truthiness of an unboxed int or float (`bool`): nonzero.
+    TypedTruthy(Type, Value),
+    BoolNot(Value),
+    IntToFloat(Value),
+    /// An unboxed value of type `ty` as a `dyn` value.
+    Box(Type, Value),
+    /// A direct call of specialisation `clone` of a function (`opt::Clone`), whose parameters
+    /// have the types `params` and whose result has the type `ret`.
+    CallDirect {
+        clone: u32,
+        args: Vec<Value>,
+        params: Vec<Type>,
+        ret: Type,
+    },
 }
 
 impl InstKind {
@@ -217,8 +260,18 @@ impl InstKind {
             | InitGlobal { .. }
             | StoreCell { .. }
             | InitCell { .. } => None,
-            ArgGiven(_) | Truthy(_) | IterHasNext { .. } => Some(Type::Bool),
-            Phi(_) => Some(Type::Dyn),
+            ArgGiven(_) | Truthy(_) | IterHasNext { .. } | TypedTruthy(..) | BoolNot(_) => {
+                Some(Type::Bool)
+            }
+            Scalar(c) => Some(match c {
+                self::Const::Int(_) => Type::Int,
+                self::Const::Float(_) => Type::Float,
+                _ => Type::Bool,
+            }),
+            Typed { op, ty, .. } => Some(if op.is_comparison() { Type::Bool } else { *ty }),
+            TypedNeg(t, _) => Some(*t),
+            IntToFloat(_) => Some(Type::Float),
+            CallDirect { ret, .. } => Some(*ret),
             _ => Some(Type::Dyn),
         }
     }
@@ -239,7 +292,12 @@ impl InstKind {
             | Import(_)
             | ModuleNamespace(_)
             | ModuleExport { .. }
-            | CallMain => Vec::new(),
+            | CallMain
+            | LoadFn { .. }
+            | Scalar(_) => Vec::new(),
+            TypedNeg(_, v) | TypedTruthy(_, v) | BoolNot(v) | IntToFloat(v) | Box(_, v) => vec![*v],
+            Typed { a, b, .. } => vec![*a, *b],
+            CallDirect { args, .. } => args.clone(),
             Phi(incoming) => incoming.iter().map(|(_, v)| *v).collect(),
             SetLocal(_, v)
             | Neg(v)
@@ -299,9 +357,100 @@ impl InstKind {
         }
     }
 
+    /// Operands, in the order of `args`, for rewriting them in place.
+    pub fn args_mut(&mut self) -> Vec<&mut Value> {
+        use InstKind::*;
+        match self {
+            Const(_)
+            | CatchMessage
+            | GetLocal(_)
+            | ArgGiven(_)
+            | LoadGlobal { .. }
+            | NewUninitCell
+            | Upval(_)
+            | Builtin(_)
+            | NewObject
+            | Import(_)
+            | ModuleNamespace(_)
+            | ModuleExport { .. }
+            | CallMain
+            | LoadFn { .. }
+            | Scalar(_) => Vec::new(),
+            Phi(incoming) => incoming.iter_mut().map(|(_, v)| v).collect(),
+            SetLocal(_, v)
+            | Neg(v)
+            | Not(v)
+            | ToBool(v)
+            | Truthy(v)
+            | NewCell(v)
+            | Share(v)
+            | Await(v)
+            | AwaitIfTask(v)
+            | IterPrep(v)
+            | IsObject(v)
+            | TypedNeg(_, v)
+            | TypedTruthy(_, v)
+            | BoolNot(v)
+            | IntToFloat(v)
+            | Box(_, v) => vec![v],
+            StoreGlobal { value, .. } | InitGlobal { value, .. } => vec![value],
+            Binary(_, a, b) | Typed { a, b, .. } => vec![a, b],
+            LoadCell { cell, .. } => vec![cell],
+            StoreCell { cell, value, .. } | InitCell { cell, value } => vec![cell, value],
+            CheckNotArray { value, .. } | IsArrayLen { value, .. } | HasField { value, .. } => {
+                vec![value]
+            }
+            NewArray(items) | CallDirect { args: items, .. } => items.iter_mut().collect(),
+            InitField { object, value, .. } | MemberSet { object, value, .. } => {
+                vec![object, value]
+            }
+            MemberGet { object, .. } => vec![object],
+            IndexGet { container, index } => vec![container, index],
+            IndexSet {
+                container,
+                index,
+                value,
+            } => vec![container, index, value],
+            Slice {
+                target,
+                start,
+                end,
+                step,
+            } => vec![target, start, end, step],
+            Append { array, value } => vec![array, value],
+            Call { callee, args } | AsyncCall { callee, args } => {
+                std::iter::once(callee).chain(args.iter_mut()).collect()
+            }
+            GetMethod { receiver, .. } => vec![receiver],
+            CallMethod {
+                callee,
+                receiver,
+                args,
+            }
+            | AsyncMethod {
+                callee,
+                receiver,
+                args,
+            } => [callee, receiver]
+                .into_iter()
+                .chain(args.iter_mut())
+                .collect(),
+            Closure { captures, .. } => captures.iter_mut().collect(),
+            IterHasNext { items, index } | IterGet { items, index } => vec![items, index],
+        }
+    }
+
     /// The type each operand must have.
     pub fn arg_types(&self) -> Vec<Type> {
-        vec![Type::Dyn; self.args().len()]
+        use InstKind::*;
+        match self {
+            Typed { ty, .. } => vec![*ty, *ty],
+            TypedNeg(t, _) | TypedTruthy(t, _) | Box(t, _) => vec![*t],
+            BoolNot(_) => vec![Type::Bool],
+            IntToFloat(_) => vec![Type::Int],
+            CallDirect { params, .. } => params.clone(),
+            _ => vec![Type::Dyn; self.args().len()],
+        }
     }
 
     /// Whether the instruction can raise a runtime error.
@@ -326,7 +475,14 @@ impl InstKind {
                 | IsObject(_)
                 | HasField { .. }
                 | IterHasNext { .. }
-        )
+                | LoadFn { .. }
+                | Scalar(_)
+                | TypedNeg(..)
+                | TypedTruthy(..)
+                | BoolNot(_)
+                | IntToFloat(_)
+                | Box(..)
+        ) && !matches!(self, Typed { op, .. } if !matches!(op, BinOp::Div | BinOp::Rem))
     }
 
     pub fn name(&self) -> &'static str {
@@ -394,6 +550,27 @@ impl InstKind {
             ModuleNamespace(_) => "module_namespace",
             ModuleExport { .. } => "module_export",
             CallMain => "call_main",
+            LoadFn { .. } => "load_fn",
+            Scalar(_) => "scalar",
+            Typed { op, .. } => match op {
+                BinOp::Add => "typed_add",
+                BinOp::Sub => "typed_sub",
+                BinOp::Mul => "typed_mul",
+                BinOp::Div => "typed_div",
+                BinOp::Rem => "typed_rem",
+                BinOp::Eq => "typed_eq",
+                BinOp::Ne => "typed_ne",
+                BinOp::Lt => "typed_lt",
+                BinOp::Le => "typed_le",
+                BinOp::Gt => "typed_gt",
+                BinOp::Ge => "typed_ge",
+            },
+            TypedNeg(..) => "typed_neg",
+            TypedTruthy(..) => "typed_truthy",
+            BoolNot(_) => "bool_not",
+            IntToFloat(_) => "int_to_float",
+            Box(..) => "box",
+            CallDirect { .. } => "call_direct",
         }
     }
 }
@@ -422,6 +599,14 @@ impl Terminator {
             Terminator::Branch {
                 then, otherwise, ..
             } => vec![*then, *otherwise],
+            _ => Vec::new(),
+        }
+    }
+
+    pub fn args_mut(&mut self) -> Vec<&mut Value> {
+        match self {
+            Terminator::Branch { cond, .. } => vec![cond],
+            Terminator::Return(v) | Terminator::Throw(v) => vec![v],
             _ => Vec::new(),
         }
     }

@@ -6,11 +6,13 @@
 //! one terminator. Values are defined by instructions or are the function's parameters.
 
 mod builder;
+mod dom;
 mod inst;
 mod print;
 mod verify;
 
 pub use builder::Builder;
+pub use dom::{dominators, Dominators};
 pub use inst::{BinOp, Const, InstKind, Terminator, Type};
 pub use print::print_function;
 pub use verify::{verify_function, IrError};
@@ -69,6 +71,8 @@ pub struct BlockData {
 pub struct Function {
     pub name: String,
     pub params: Vec<Type>,
+    /// The type of the returned value: `dyn`, except in specialisations (`backend/opt`).
+    pub ret: Type,
     /// Local variable slots (bytecode locals that are not parameters live here).
     pub slots: u32,
     pub blocks: Vec<BlockData>,
@@ -86,6 +90,7 @@ impl Function {
         Function {
             name: name.into(),
             params,
+            ret: Type::Dyn,
             slots,
             blocks: Vec::new(),
             insts: Vec::new(),

@@ -24,9 +24,13 @@ pub fn print_function(f: &Function) -> String {
         .enumerate()
         .map(|(i, t)| format!("v{i}: {t}"))
         .collect();
+    let ret = match f.ret {
+        super::Type::Dyn => String::new(),
+        t => format!(" -> {t}"),
+    };
     let _ = writeln!(
         out,
-        "function {:?}({}) slots {} {{",
+        "function {:?}({}){ret} slots {} {{",
         f.name,
         params.join(", "),
         f.slots
@@ -145,6 +149,19 @@ fn inst_text(kind: &InstKind) -> String {
         }
         Closure { function, captures } => format!("{name} fn{function} [{}]", list(captures)),
         Import(m) | ModuleNamespace(m) => format!("{name} m{m}"),
+        LoadFn {
+            module,
+            index,
+            function,
+        } => format!("{name} m{module}.g{index} (fn{function})"),
+        Scalar(c) => match c {
+            super::Const::Float(x) => format!("{name} {x:?}"),
+            super::Const::Int(i) => format!("{name} {i}"),
+            super::Const::Bool(b) => format!("{name} {b}"),
+            _ => format!("{name} ?"),
+        },
+        Box(t, v) => format!("{name} {t} {v}"),
+        CallDirect { clone, args, .. } => format!("{name} clone{clone}({})", list(args)),
         ModuleExport { module, export } => format!("{name} m{module}.e{export}"),
         _ => {
             let args = kind.args();

@@ -2,7 +2,8 @@
 //! 1. every block has exactly one terminator, and its targets and handler exist;
 //! 2. phis come first in their block and have one incoming value per predecessor, no more;
 //! 3. every operand is defined (a parameter or an instruction result) and has the type the
-//!    instruction expects; branch conditions are `bool`, returned and thrown values `dyn`;
+//!    instruction expects; branch conditions are `bool`, returned values have the function's
+//!    result type and thrown values are `dyn`; a phi's incoming values have the phi's type;
 //! 4. every use is dominated by its definition (for phis: the definition dominates the end of
 //!    the incoming block), and a handler block uses no value defined in a block it handles
 //!    (an error may leave that block before the definition);
@@ -10,7 +11,7 @@
 //!
 //! It runs after lowering and after every pass in debug builds and tests.
 
-use super::{Block, Function, InstKind, Terminator, Type, Value, ValueDef};
+use super::{dominators, Block, Function, InstKind, Terminator, Type, Value, ValueDef};
 use std::fmt;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,18 +40,8 @@ pub fn verify_function(f: &Function) -> Result<(), IrError> {
         }
     }
     let preds = f.predecessors();
-    let idom = dominators(f, &preds);
-    let dominates = |a: Block, mut b: Block| -> bool {
-        loop {
-            if a == b {
-                return true;
-            }
-            match idom[b.index()] {
-                Some(p) if p != b => b = p,
-                _ => return false,
-            }
-        }
-    };
+    let doms = dominators(f, &preds);
+    let dominates = |a: Block, b: Block| doms.dominates(a, b);
     // Position of each instruction in its block, for same-block dominance.
     let mut pos = vec![usize::MAX; f.insts.len()];
     for data in &f.blocks {
@@ -65,7 +56,7 @@ pub fn verify_function(f: &Function) -> Result<(), IrError> {
             None => None,
         }
     };
-    let reachable = |b: Block| b == Block(0) || idom[b.index()].is_some();
+    let reachable = |b: Block| doms.reachable(b);
     for (bi, data) in f.blocks.iter().enumerate() {
         let b = Block(bi as u32);
         if !reachable(b) {
@@ -101,10 +92,18 @@ pub fn verify_function(f: &Function) -> Result<(), IrError> {
                             reachable_preds.len()
                         ));
                     }
+                    let phi_type = inst.result.map(|r| f.value_type(r));
                     for (from, v) in incoming {
                         let Some((db, _)) = def_block(*v) else {
                             return err(format!("phi {i} uses undefined {v}"));
                         };
+                        if phi_type != Some(f.value_type(*v)) {
+                            return err(format!(
+                                "phi {i}: {v} has type {}, the phi {}",
+                                f.value_type(*v),
+                                phi_type.map_or("none".into(), |t| t.to_string())
+                            ));
+                        }
                         if !dominates(db, *from) {
                             return err(format!(
                                 "phi {i}: {v} does not dominate the end of {from}"
@@ -128,6 +127,7 @@ pub fn verify_function(f: &Function) -> Result<(), IrError> {
         let end = data.insts.len();
         let wants = match term {
             Terminator::Branch { .. } => Type::Bool,
+            Terminator::Return(_) => f.ret,
             _ => Type::Dyn,
         };
         for v in term.args() {
@@ -172,66 +172,4 @@ fn check_use(
         return Err(format!("{v} has type {have}, expected {want}"));
     }
     Ok(())
-}
-
-/// Immediate dominators by the iterative algorithm of Cooper, Harvey and Kennedy ("A Simple,
-/// Fast Dominance Algorithm", 2001). `None` for unreachable blocks; the entry is its own.
-fn dominators(f: &Function, preds: &[Vec<Block>]) -> Vec<Option<Block>> {
-    let n = f.blocks.len();
-    // Reverse postorder.
-    let mut order = Vec::new();
-    let mut visited = vec![false; n];
-    let mut stack = vec![(Block(0), 0usize)];
-    visited[0] = true;
-    while let Some((b, i)) = stack.pop() {
-        let succs = f.successors(b);
-        if i < succs.len() {
-            stack.push((b, i + 1));
-            let s = succs[i];
-            if !visited[s.index()] {
-                visited[s.index()] = true;
-                stack.push((s, 0));
-            }
-        } else {
-            order.push(b);
-        }
-    }
-    order.reverse();
-    let mut rpo_index = vec![usize::MAX; n];
-    for (k, b) in order.iter().enumerate() {
-        rpo_index[b.index()] = k;
-    }
-    let mut idom: Vec<Option<Block>> = vec![None; n];
-    idom[0] = Some(Block(0));
-    let intersect = |idom: &[Option<Block>], mut a: Block, mut b: Block| -> Block {
-        while a != b {
-            while rpo_index[a.index()] > rpo_index[b.index()] {
-                a = idom[a.index()].expect("processed");
-            }
-            while rpo_index[b.index()] > rpo_index[a.index()] {
-                b = idom[b.index()].expect("processed");
-            }
-        }
-        a
-    };
-    let mut changed = true;
-    while changed {
-        changed = false;
-        for &b in order.iter().skip(1) {
-            let mut new: Option<Block> = None;
-            for &p in &preds[b.index()] {
-                if idom[p.index()].is_some() {
-                    new = Some(match new {
-                        None => p,
-                        Some(cur) => intersect(&idom, p, cur),
-                    });
-                }
-            }
-            if new.is_some() && idom[b.index()] != new {
-                idom[b.index()] = new;
-                changed = true;
-            }
-        }
-    }
-    idom
 }

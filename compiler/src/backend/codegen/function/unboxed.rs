@@ -1,0 +1,197 @@
+//! Code for the forms the type passes make (`backend/opt`): operators on unboxed ints,
+//! floats and bools, and direct calls of specialised clones.
+
+use super::{llvm, FnEmitter, R};
+use crate::backend::ir::{BinOp, InstKind, Type, Value};
+use inkwell::values::{BasicMetadataValueEnum, BasicValueEnum, IntValue};
+use inkwell::{FloatPredicate, IntPredicate};
+use solvra_rt::aot::MAX_CALL_DEPTH;
+
+/// Whether an instruction may run SolvraScript code through the runtime, which counts call
+/// depth in its own counter (`solvra_call_depth`).
+pub(super) fn may_call_back(kind: &InstKind) -> bool {
+    matches!(
+        kind,
+        InstKind::Call { .. }
+            | InstKind::CallMethod { .. }
+            | InstKind::AsyncCall { .. }
+            | InstKind::AsyncMethod { .. }
+            | InstKind::Await(_)
+            | InstKind::AwaitIfTask(_)
+            | InstKind::CallMain
+            | InstKind::Import(_)
+    )
+}
+
+impl<'ctx> FnEmitter<'_, 'ctx> {
+    /// Raises the runtime error `message` when `cond` holds; continues where it does not.
+    fn raise_if(&self, cond: IntValue<'ctx>, message: &str) -> R<()> {
+        let cx = self.cx;
+        let bad = cx.context.append_basic_block(self.llfn, "raise");
+        let ok = cx.context.append_basic_block(self.llfn, "checked");
+        cx.builder
+            .build_conditional_branch(cond, bad, ok)
+            .map_err(llvm)?;
+        cx.builder.position_at_end(bad);
+        let (p, n) = cx.text(message)?;
+        let st = cx
+            .call(
+                "solvra_error_raise",
+                &[p.into(), cx.usize_ty.const_int(n, false).into()],
+            )?
+            .expect("status");
+        self.check(st)?;
+        cx.builder.build_unreachable().map_err(llvm)?;
+        cx.builder.position_at_end(ok);
+        Ok(())
+    }
+
+    /// `op` on two unboxed operands of type `ty` (§3.6, §3.7).
+    pub(super) fn typed(
+        &self,
+        op: BinOp,
+        ty: Type,
+        a: BasicValueEnum<'ctx>,
+        b: BasicValueEnum<'ctx>,
+    ) -> R<BasicValueEnum<'ctx>> {
+        let bl = &self.cx.builder;
+        if ty == Type::Float {
+            let (a, b) = (a.into_float_value(), b.into_float_value());
+            let cmp = |p: FloatPredicate| -> R<BasicValueEnum<'ctx>> {
+                Ok(bl.build_float_compare(p, a, b, "cmp").map_err(llvm)?.into())
+            };
+            return match op {
+                BinOp::Add => Ok(bl.build_float_add(a, b, "add").map_err(llvm)?.into()),
+                BinOp::Sub => Ok(bl.build_float_sub(a, b, "sub").map_err(llvm)?.into()),
+                BinOp::Mul => Ok(bl.build_float_mul(a, b, "mul").map_err(llvm)?.into()),
+                BinOp::Div | BinOp::Rem => {
+                    let zero = self.cx.context.f64_type().const_zero();
+                    let is_zero = bl
+                        .build_float_compare(FloatPredicate::OEQ, b, zero, "zero")
+                        .map_err(llvm)?;
+                    self.raise_if(is_zero, "division by zero")?;
+                    Ok(if op == BinOp::Div {
+                        bl.build_float_div(a, b, "div").map_err(llvm)?.into()
+                    } else {
+                        // `frem` is C's `fmod`: the sign of the dividend (§3.6).
+                        bl.build_float_rem(a, b, "rem").map_err(llvm)?.into()
+                    })
+                }
+                BinOp::Eq => cmp(FloatPredicate::OEQ),
+                // NaN is unequal to everything, itself included.
+                BinOp::Ne => cmp(FloatPredicate::UNE),
+                BinOp::Lt => cmp(FloatPredicate::OLT),
+                BinOp::Le => cmp(FloatPredicate::OLE),
+                BinOp::Gt => cmp(FloatPredicate::OGT),
+                BinOp::Ge => cmp(FloatPredicate::OGE),
+            };
+        }
+        let (a, b) = (a.into_int_value(), b.into_int_value());
+        let cmp = |p: IntPredicate| -> R<BasicValueEnum<'ctx>> {
+            Ok(bl.build_int_compare(p, a, b, "cmp").map_err(llvm)?.into())
+        };
+        match op {
+            // No `nsw`: the language's ints wrap.
+            BinOp::Add => Ok(bl.build_int_add(a, b, "add").map_err(llvm)?.into()),
+            BinOp::Sub => Ok(bl.build_int_sub(a, b, "sub").map_err(llvm)?.into()),
+            BinOp::Mul => Ok(bl.build_int_mul(a, b, "mul").map_err(llvm)?.into()),
+            BinOp::Div | BinOp::Rem => {
+                let i64t = self.cx.context.i64_type();
+                let is_zero = bl
+                    .build_int_compare(IntPredicate::EQ, b, i64t.const_zero(), "zero")
+                    .map_err(llvm)?;
+                self.raise_if(is_zero, "division by zero")?;
+                // `MIN / -1` wraps to `MIN` and `x % -1` is 0 (§3.6), where LLVM's `sdiv`
+                // and `srem` are undefined: divide by 1 instead and fix the result.
+                let minus_one = i64t.const_all_ones();
+                let by_m1 = bl
+                    .build_int_compare(IntPredicate::EQ, b, minus_one, "by.m1")
+                    .map_err(llvm)?;
+                let safe = bl
+                    .build_select(by_m1, i64t.const_int(1, false), b, "divisor")
+                    .map_err(llvm)?
+                    .into_int_value();
+                let (plain, special) = if op == BinOp::Div {
+                    let q = bl.build_int_signed_div(a, safe, "div").map_err(llvm)?;
+                    (q, bl.build_int_neg(a, "neg").map_err(llvm)?)
+                } else {
+                    let r = bl.build_int_signed_rem(a, safe, "rem").map_err(llvm)?;
+                    (r, i64t.const_zero())
+                };
+                Ok(bl
+                    .build_select(by_m1, special, plain, "result")
+                    .map_err(llvm)?)
+            }
+            BinOp::Eq => cmp(IntPredicate::EQ),
+            BinOp::Ne => cmp(IntPredicate::NE),
+            BinOp::Lt => cmp(IntPredicate::SLT),
+            BinOp::Le => cmp(IntPredicate::SLE),
+            BinOp::Gt => cmp(IntPredicate::SGT),
+            BinOp::Ge => cmp(IntPredicate::SGE),
+        }
+    }
+
+    /// A direct call of clone `clone`. The call depth travels as the clone's first argument:
+    /// a clone passes its own plus one; other code reads the runtime's counter and puts it
+    /// back afterwards, since the clones below may have stored theirs there. Going past the
+    /// limit raises `stack overflow` at the call, as the runtime's `call` does.
+    pub(super) fn call_direct(
+        &mut self,
+        clone: u32,
+        args: &[Value],
+        ret: Type,
+        result: Option<Value>,
+    ) -> R<()> {
+        let cx = self.cx;
+        let bl = &cx.builder;
+        let i32t = cx.context.i32_type();
+        let depth = match self.clone {
+            Some(_) => self.param(0).into_int_value(),
+            None => cx.call("solvra_call_depth", &[])?.expect("i32"),
+        };
+        let over = bl
+            .build_int_compare(
+                IntPredicate::UGE,
+                depth,
+                i32t.const_int(MAX_CALL_DEPTH as u64, false),
+                "too.deep",
+            )
+            .map_err(llvm)?;
+        self.raise_if(over, "stack overflow")?;
+        let next = bl
+            .build_int_add(depth, i32t.const_int(1, false), "depth")
+            .map_err(llvm)?;
+        let mut call_args: Vec<BasicMetadataValueEnum> = vec![next.into()];
+        for a in args {
+            call_args.push(self.s(*a)?.into());
+        }
+        let call = bl
+            .build_call(cx.clones[clone as usize], &call_args, "direct")
+            .map_err(llvm)?;
+        call.set_call_convention(super::FAST_CC);
+        if self.clone.is_none() {
+            cx.call("solvra_set_call_depth", &[depth.into()])?;
+        }
+        let pair = call
+            .try_as_basic_value()
+            .basic()
+            .expect("clones return a pair")
+            .into_struct_value();
+        let failed = bl
+            .build_extract_value(pair, 1, "failed")
+            .map_err(llvm)?
+            .into_int_value();
+        let status = bl
+            .build_int_z_extend(failed, i32t, "status")
+            .map_err(llvm)?;
+        self.check(status)?;
+        let value = bl.build_extract_value(pair, 0, "value").map_err(llvm)?;
+        let r = result.expect("calls have results");
+        if ret == Type::Dyn {
+            bl.build_store(self.v(r)?, value).map_err(llvm)?;
+        } else {
+            self.scalars.insert(r, value);
+        }
+        Ok(())
+    }
+}
