@@ -1,11 +1,13 @@
 //! Solvra IR: every bytecode function of every conformance program lowers to IR that passes
-//! the verifier; IR listings of small programs are snapshotted; the verifier rejects broken IR.
+//! the verifier, before and after the IR passes; IR listings of small programs are snapshotted
+//! as lowered and as optimised; the verifier rejects broken IR.
 
 use crate::frontend::{repo_root, svs_files};
 use solvrac::backend::ir::{
     self, Block, Builder, Const, Function, InstKind, Terminator, Type, Value,
 };
 use solvrac::backend::lowering::lower_function;
+use solvrac::backend::opt;
 use solvrac::bytecode::{compile, Program};
 use solvrac::frontend::{load_file, LoadOptions};
 use std::path::Path;
@@ -32,6 +34,57 @@ fn every_conformance_function_lowers_and_verifies() {
         }
     }
     assert!(count > 100, "lowered only {count} functions");
+}
+
+/// Every function of a program, lowered, then through the IR passes.
+fn optimized(code: &Program) -> Result<opt::Optimized, ir::IrError> {
+    let lowered: Vec<Function> = (0..code.functions.len() as u32)
+        .map(|i| lower_function(code, i).expect("lowers"))
+        .collect();
+    let all: Vec<u32> = (0..lowered.len() as u32).collect();
+    opt::optimize(code, lowered, &all, true)
+}
+
+#[test]
+fn every_conformance_program_passes_the_ir_passes() {
+    let root = repo_root();
+    let mut clones = 0;
+    for file in svs_files(&root.join("tests/data/conformance")) {
+        let code = bytecode(&file);
+        // `optimize` verifies each function after the passes in test builds.
+        let o = optimized(&code).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+        for f in o.functions.iter().chain(o.clones.iter().map(|c| &c.func)) {
+            if let Err(e) = ir::verify_function(f) {
+                panic!("{}: {e}\n{}", file.display(), ir::print_function(f));
+            }
+        }
+        clones += o.clones.len();
+    }
+    assert!(
+        clones > 20,
+        "only {clones} specialised clones in the conformance suite"
+    );
+}
+
+#[test]
+fn optimized_ir_snapshots() {
+    for name in ["fib", "loop_sum", "typed"] {
+        let code = bytecode(&repo_root().join(format!("tests/data/ir/{name}.svs")));
+        let o = optimized(&code).expect("passes");
+        let mut listing = String::new();
+        for (i, f) in o.functions.iter().enumerate() {
+            if code.functions[i].module == code.entry {
+                listing.push_str(&ir::print_function(f));
+            }
+        }
+        for (k, c) in o.clones.iter().enumerate() {
+            if code.functions[c.base as usize].module == code.entry {
+                listing.push_str(&format!("; clone{k} of fn{}\n", c.base));
+                listing.push_str(&ir::print_function(&c.func));
+            }
+        }
+        insta::assert_snapshot!(format!("opt_{name}"), listing);
+    }
 }
 
 #[test]
