@@ -57,7 +57,8 @@ def chart(report):
     lo = 10 ** math.floor(math.log10(min(min(ratios), 1.0)))
     hi = 10 ** math.ceil(math.log10(max(max(ratios), 10.0)))
     group_w = len(impls) * BAR + GAP
-    width = LEFT + len(workloads) * group_w + RIGHT
+    # Wide enough for the title and legend even with few workloads.
+    width = max(LEFT + len(workloads) * group_w + RIGHT, 780)
     height = TOP + PLOT_H + BOTTOM
 
     def y(r):

@@ -7,10 +7,10 @@
 //!   (-O2, the code `solvrac run --tier=jit -O2` runs), so the two are compared on exactly the
 //!   same functions: fib(24) and the four workloads of benches/workloads at their `test` size
 //!   (benches/workloads/sizes.tsv). Compilation happens once, outside the timing loop; one JIT
-//!   iteration loads the object into a fresh LLJIT and runs it on a new thread (a fraction of a
-//!   millisecond of linking and thread start), one interpreter iteration is `Interp::new` plus
-//!   `run`. Both check their captured
-//!   stdout against the expected output first.
+//!   iteration loads the object into a fresh LLJIT and runs it on a new thread (that fixed
+//!   cost, a few milliseconds at most, is part of the figure), one interpreter iteration is
+//!   `Interp::new` plus `run`. Both check their captured stdout against the expected output
+//!   first.
 //!
 //! JIT steady-state speed next to the AOT executable is measured on whole programs by
 //! `benches/run.sh` (the `solvrac jit` and `solvrac auto` columns; see benches/README.md).
