@@ -44,7 +44,7 @@ while [ $# -gt 0 ]; do
         --warmup) warmup="$2"; shift ;;
         --only) read -r -a workloads <<<"$2"; shift ;;
         --no-build) build=0 ;;
-        -h|--help) sed -n '2,31p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,28p' "$0"; exit 0 ;;
         *) echo "run.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
     esac
     shift
