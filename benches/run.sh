@@ -179,7 +179,7 @@ for w in "${workloads[@]}"; do
     if [ -f "$stored" ] && ! cmp -s "$stored" "$dir/expected.out"; then
         echo "run.sh: $w: $ref_impl prints something else than $stored" >&2
         diff "$stored" "$dir/expected.out" | head -5 >&2 || true
-        echo "$w	$ref_impl (against $stored)" >>"$tmp/mismatch.txt"
+        echo "$w	$ref_impl (differs from ${stored#"$root/"}; still timed)" >>"$tmp/mismatch.txt"
         status=1
     fi
     agree=()
