@@ -1,27 +1,31 @@
 #!/usr/bin/env bash
-# The whole-program benchmark suite: every workload of ../shared/bench (README there) in
-# solvrac's interpreter side by side with the peer implementations installed on this machine
+# The whole-program benchmark suite: the workloads of ../shared/bench (README there) and of
+# benches/workloads (strings, methods, closures, json) in solvrac's interpreter, JIT, tiered run
+# and native executable side by side with the peer implementations installed on this machine
 # (gcc -O2, lua5.4, luajit, python3, node), timed with hyperfine.
 #
 #   benches/run.sh [--quick] [--runs N] [--warmup N] [--only "fib loop ..."] [--no-build]
 #
-#   --quick        reduced sizes (see QUICK below), for a run of a few minutes
+#   --quick        reduced sizes (benches/workloads/sizes.tsv), for a run of a few minutes
 #   --runs N       hyperfine runs per command (default 3)
 #   --warmup N     hyperfine warm-up runs per command (default 1)
-#   --only LIST    only these workloads (default: fib loop mandelbrot sieve binary_trees nbody)
+#   --only LIST    only these workloads (default: every workload of benches/workloads/sizes.tsv)
 #   --no-build     use the existing target/release/solvrac instead of building it
 #
 # Environment: SOLVRA_BENCH_DIR (default ../shared/bench relative to the repository root).
 #
 # Steps: builds solvrac (`cargo build --release -p solvrac`); copies each workload's programs
-# (svs/NAME.svs and peers/NAME.{c,lua,py,js}) into a temporary directory, with the size
-# constant replaced in --quick mode (the files under ../shared are never modified); compiles
-# the C peer with `gcc -O2`; runs every implementation once and checks that it prints exactly
-# what the reference prints (the C peer, or solvrac when gcc is missing); then times all the
-# implementations that agree in one hyperfine invocation per workload. Writes
-# benches/results/MODE.md (tables of median times and ratios to gcc -O2 and to lua5.4) and
-# benches/results/MODE.json (MODE is `quick` or `full`). Exits 1 if any implementation printed
-# a different output (it is then left out of the timings), 2 on a setup error.
+# (svs/NAME.svs and peers/NAME.{c,lua,py,js}, from benches/workloads when it has them, else from
+# SOLVRA_BENCH_DIR) into a temporary directory, with the size constant replaced in --quick mode
+# (the files under ../shared are never modified); compiles the C peer with `gcc -O2`; runs every
+# implementation once and checks that it prints exactly what the reference prints (the C peer,
+# or solvrac when gcc is missing), and the reference against benches/workloads/expected/
+# NAME.MODE.out where that exists; then times all the implementations that agree in one
+# hyperfine invocation per workload. Writes benches/results/MODE.md (tables of median times and
+# ratios to gcc -O2 and to lua5.4), benches/results/MODE.json and benches/results/MODE.svg (a bar
+# chart of the ratios to gcc -O2, drawn by benches/chart.py); MODE is `quick` or `full`. Exits 1
+# if any implementation printed a different output (it is then left out of the timings), 2 on a
+# setup error.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -30,7 +34,8 @@ mode=full
 runs=3
 warmup=1
 build=1
-workloads=(fib loop mandelbrot sieve binary_trees nbody)
+own_dir="$root/benches/workloads"
+workloads=()
 
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -39,7 +44,7 @@ while [ $# -gt 0 ]; do
         --warmup) warmup="$2"; shift ;;
         --only) read -r -a workloads <<<"$2"; shift ;;
         --no-build) build=0 ;;
-        -h|--help) sed -n '2,26p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,28p' "$0"; exit 0 ;;
         *) echo "run.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
     esac
     shift
@@ -47,13 +52,27 @@ done
 
 # The size constant of each workload: its value in the full programs, and the quick value.
 # Each program must contain the full value exactly once as a standalone number.
-declare -A FULL=([fib]=35 [loop]=100000000 [mandelbrot]=1000 [sieve]=10000000 [binary_trees]=16 [nbody]=2000000)
-declare -A QUICK=([fib]=30 [loop]=5000000 [mandelbrot]=250 [sieve]=1000000 [binary_trees]=12 [nbody]=50000)
+declare -A FULL=() QUICK=()
+all=()
+while IFS=$'\t' read -r name full quick _; do
+    case "$name" in ''|'#'*) continue ;; esac
+    FULL[$name]="$full"
+    QUICK[$name]="$quick"
+    all+=("$name")
+done <"$own_dir/sizes.tsv"
+[ ${#workloads[@]} -gt 0 ] || workloads=("${all[@]}")
 
-if [ ! -d "$bench_dir/svs" ] || [ ! -d "$bench_dir/peers" ]; then
-    echo "run.sh: no benchmark programs in $bench_dir (set SOLVRA_BENCH_DIR)" >&2
-    exit 2
-fi
+# src_dir W: the directory holding svs/W.svs and peers/W.*: benches/workloads, else
+# SOLVRA_BENCH_DIR; empty when neither has the workload.
+src_dir() {
+    local d
+    for d in "$own_dir" "$bench_dir"; do
+        if [ -f "$d/svs/$1.svs" ]; then
+            echo "$d"
+            return
+        fi
+    done
+}
 command -v hyperfine >/dev/null || { echo "run.sh: hyperfine is not installed" >&2; exit 2; }
 command -v python3 >/dev/null || { echo "run.sh: python3 is needed for the report" >&2; exit 2; }
 
@@ -111,8 +130,14 @@ PY
 status=0
 tools_json="$tmp/tools.txt"
 : >"$tools_json"
+: >"$tmp/sizes.txt"
 for w in "${workloads[@]}"; do
     [ -n "${FULL[$w]:-}" ] || { echo "run.sh: unknown workload '$w'" >&2; exit 2; }
+    wdir="$(src_dir "$w")"
+    if [ -z "$wdir" ]; then
+        echo "run.sh: no svs/$w.svs in $own_dir or $bench_dir (set SOLVRA_BENCH_DIR), skipping $w" >&2
+        continue
+    fi
     size="${FULL[$w]}"
     [ "$mode" = quick ] && size="${QUICK[$w]}"
     dir="$tmp/$w"
@@ -125,8 +150,8 @@ for w in "${workloads[@]}"; do
     declare -A RUN=()
     for impl in "${impls[@]}"; do
         ext="${EXT[$impl]}"
-        src="$bench_dir/peers/$w.$ext"
-        [ "${EXT[$impl]}" = svs ] && src="$bench_dir/svs/$w.svs"
+        src="$wdir/peers/$w.$ext"
+        [ "${EXT[$impl]}" = svs ] && src="$wdir/svs/$w.svs"
         if [ ! -f "$src" ]; then
             echo "run.sh: no $src, skipping $impl"
             continue
@@ -150,6 +175,13 @@ for w in "${workloads[@]}"; do
     for impl in "${ready[@]}"; do [ "$impl" = "gcc -O2" ] && ref_impl="gcc -O2"; done
     # shellcheck disable=SC2086
     ${RUN[$ref_impl]} >"$dir/expected.out"
+    stored="$own_dir/expected/$w.$mode.out"
+    if [ -f "$stored" ] && ! cmp -s "$stored" "$dir/expected.out"; then
+        echo "run.sh: $w: $ref_impl prints something else than $stored" >&2
+        diff "$stored" "$dir/expected.out" | head -5 >&2 || true
+        echo "$w	$ref_impl (differs from ${stored#"$root/"}; still timed)" >>"$tmp/mismatch.txt"
+        status=1
+    fi
     agree=()
     for impl in "${ready[@]}"; do
         # shellcheck disable=SC2086
@@ -276,6 +308,7 @@ with open(os.path.join(results, f'{mode}.md'), 'w') as f:
     f.write('\n'.join(lines) + '\n')
 print('\n'.join(lines))
 PY
+python3 "$root/benches/chart.py" "$results/$mode.json" "$results/$mode.svg" || exit 2
 echo
-echo "run.sh: wrote benches/results/$mode.md and benches/results/$mode.json"
+echo "run.sh: wrote benches/results/$mode.md, $mode.json and $mode.svg"
 exit "$status"

@@ -2,6 +2,7 @@
 //! binary later on, so the suite stays a single binary).
 
 mod abi;
+mod bench_workloads;
 mod conformance;
 mod frontend;
 mod hal;
