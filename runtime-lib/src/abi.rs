@@ -31,7 +31,7 @@ use crate::builtins::{self, table};
 use crate::error::{self, RtError, RtResult};
 use crate::heap::{self, layout, GcHeader, ObjKind};
 use crate::ops::{self, CmpOp};
-use crate::value::Value;
+use crate::value::{Tag, Value};
 use crate::{array, display, function, object, stdout, string};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
@@ -124,6 +124,8 @@ abi_table! {
     solvra_object_new(Ptr) -> I32;
     solvra_member_get(Ptr, Ptr, Ptr, Usize) -> I32;
     solvra_member_set(Ptr, Ptr, Usize, Ptr) -> I32;
+    solvra_member_get_ic(Ptr, Ptr, Ptr, Usize, Ptr) -> I32;
+    solvra_member_set_ic(Ptr, Ptr, Usize, Ptr, Ptr) -> I32;
     solvra_index_get(Ptr, Ptr, Ptr) -> I32;
     solvra_index_set(Ptr, Ptr, Ptr) -> I32;
     solvra_slice(Ptr, Ptr, Ptr, Ptr, Ptr) -> I32;
@@ -550,6 +552,57 @@ pub unsafe extern "C" fn solvra_member_get(
     guard(|| {
         *out = ops::member_get(obj, text(name, len)?)?;
         Ok(())
+    })
+}
+
+/// `solvra_member_get` at a site with an inline cache (`object::SiteCache`, owned by the
+/// compiled code, one per site): while objects there keep their shape, a read is a pointer
+/// compare and a load.
+#[no_mangle]
+pub unsafe extern "C" fn solvra_member_get_ic(
+    out: *mut Value,
+    obj: *const Value,
+    name: *const u8,
+    len: usize,
+    cache: *mut object::SiteCache,
+) -> i32 {
+    let obj = *obj;
+    if obj.tag == Tag::Object {
+        let o = object::obj(obj);
+        if std::ptr::eq(o.shape, (*cache).shape) {
+            *out = o.slots[(*cache).slot];
+            return STATUS_OK;
+        }
+    }
+    guard(|| {
+        let name = text(name, len)?;
+        *out = if obj.tag == Tag::Object {
+            object::obj(obj).get_cached(name, &mut *cache)
+        } else {
+            ops::member_get(obj, name)?
+        };
+        Ok(())
+    })
+}
+
+/// `solvra_member_set` at a site with an inline cache (see `solvra_member_get_ic`).
+#[no_mangle]
+pub unsafe extern "C" fn solvra_member_set_ic(
+    obj: *const Value,
+    name: *const u8,
+    len: usize,
+    v: *const Value,
+    cache: *mut object::SiteCache,
+) -> i32 {
+    let (obj, v) = (*obj, *v);
+    guard(|| {
+        let name = text(name, len)?;
+        if obj.tag == Tag::Object {
+            object::obj(obj).set_cached(name, v, &mut *cache);
+            Ok(())
+        } else {
+            ops::member_set(obj, name, v)
+        }
     })
 }
 

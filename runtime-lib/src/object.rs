@@ -74,11 +74,48 @@ impl HeapObject for ObjectObj {
     }
 }
 
+/// The inline cache of one member access site in compiled code: the shape the site last saw
+/// and the key's slot in it. Zeroed (no shape) until the first access.
+#[repr(C)]
+pub struct SiteCache {
+    pub shape: *const Shape,
+    pub slot: usize,
+}
+
 impl ObjectObj {
     pub fn get(&self, key: &str) -> Value {
         match self.shape.slot(key) {
             Some(i) => self.slots[i],
             None => Value::NULL,
+        }
+    }
+
+    /// `get` through a site cache: no hashing while objects have the shape the site last saw.
+    pub fn get_cached(&self, key: &str, cache: &mut SiteCache) -> Value {
+        if std::ptr::eq(self.shape, cache.shape) {
+            return self.slots[cache.slot];
+        }
+        match self.shape.slot(key) {
+            Some(i) => {
+                cache.shape = self.shape;
+                cache.slot = i;
+                self.slots[i]
+            }
+            None => Value::NULL,
+        }
+    }
+
+    /// `set` through a site cache (see `get_cached`).
+    pub fn set_cached(&mut self, key: &str, value: Value, cache: &mut SiteCache) {
+        if !value.is_null() && std::ptr::eq(self.shape, cache.shape) {
+            crate::array::share(value);
+            self.slots[cache.slot] = value;
+            return;
+        }
+        self.set(key, value);
+        if let Some(i) = self.shape.slot(key) {
+            cache.shape = self.shape;
+            cache.slot = i;
         }
     }
 

@@ -364,10 +364,11 @@ impl<'a, 'ctx> FnEmitter<'a, 'ctx> {
             .map_err(llvm)
     }
 
-    /// A binary operator. Until the type passes of the `[perf]` issue prove operand types, the
-    /// common case is checked at run time: two ints are added, subtracted, multiplied (wrapping,
-    /// as the language's ints do) and compared inline; everything else, and `/` and `%` (errors,
-    /// float results), goes through the runtime.
+    /// A binary operator on `dyn` operands (the type passes left it: its operand types are not
+    /// proven). The common cases are checked at run time: two ints are added, subtracted,
+    /// multiplied (wrapping, as the language's ints do) and compared inline, and so are two
+    /// floats (`float_binary`); everything else, and `/` and `%` (errors), goes through the
+    /// runtime.
     fn binary(
         &self,
         op: BinOp,
@@ -399,9 +400,10 @@ impl<'a, 'ctx> FnEmitter<'a, 'ctx> {
         let b_int = self.tag_is(tb, Tag::Int, "b.int")?;
         let both = bl.build_and(a_int, b_int, "ints").map_err(llvm)?;
         let fast = cx.context.append_basic_block(self.llfn, "int.op");
+        let not_ints = cx.context.append_basic_block(self.llfn, "not.ints");
         let slow = cx.context.append_basic_block(self.llfn, "dyn.op");
         let join = cx.context.append_basic_block(self.llfn, "op.done");
-        bl.build_conditional_branch(both, fast, slow)
+        bl.build_conditional_branch(both, fast, not_ints)
             .map_err(llvm)?;
         bl.position_at_end(fast);
         let cmp = |pred: IntPredicate| -> R<(Tag, IntValue<'ctx>)> {
@@ -425,10 +427,52 @@ impl<'a, 'ctx> FnEmitter<'a, 'ctx> {
         };
         self.store_tag_bits(out, tag, bits)?;
         bl.build_unconditional_branch(join).map_err(llvm)?;
+        bl.position_at_end(not_ints);
+        self.float_binary(op, out, (ta, xa), (tb, xb), join, slow)?;
         bl.position_at_end(slow);
         self.call_checked(name, &[out.into(), a.into(), b.into()])?;
         bl.build_unconditional_branch(join).map_err(llvm)?;
         bl.position_at_end(join);
+        Ok(())
+    }
+
+    /// The two-floats case of `binary`, from the block where the operands are not both ints:
+    /// done inline, then on to `join`; other operands go to `slow`.
+    fn float_binary(
+        &self,
+        op: BinOp,
+        out: PointerValue<'ctx>,
+        (ta, xa): (IntValue<'ctx>, IntValue<'ctx>),
+        (tb, xb): (IntValue<'ctx>, IntValue<'ctx>),
+        join: BasicBlock<'ctx>,
+        slow: BasicBlock<'ctx>,
+    ) -> R<()> {
+        let cx = self.cx;
+        let bl = &cx.builder;
+        let a_float = self.tag_is(ta, Tag::Float, "a.float")?;
+        let b_float = self.tag_is(tb, Tag::Float, "b.float")?;
+        let both = bl.build_and(a_float, b_float, "floats").map_err(llvm)?;
+        let fast = cx.context.append_basic_block(self.llfn, "float.op");
+        bl.build_conditional_branch(both, fast, slow)
+            .map_err(llvm)?;
+        bl.position_at_end(fast);
+        let f64t = cx.context.f64_type();
+        let fa = bl.build_bit_cast(xa, f64t, "fa").map_err(llvm)?;
+        let fb = bl.build_bit_cast(xb, f64t, "fb").map_err(llvm)?;
+        let r = self.typed(op, Type::Float, fa, fb)?;
+        let (tag, bits) = if op.is_comparison() {
+            let bits = bl
+                .build_int_z_extend(r.into_int_value(), cx.context.i64_type(), "bool")
+                .map_err(llvm)?;
+            (Tag::Bool, bits)
+        } else {
+            let bits = bl
+                .build_bit_cast(r, cx.context.i64_type(), "bits")
+                .map_err(llvm)?;
+            (Tag::Float, bits.into_int_value())
+        };
+        self.store_tag_bits(out, tag, bits)?;
+        bl.build_unconditional_branch(join).map_err(llvm)?;
         Ok(())
     }
 
@@ -874,12 +918,13 @@ impl<'a, 'ctx> FnEmitter<'a, 'ctx> {
             MemberSet { object, key, value } => {
                 let (p, n) = self.key(*key)?;
                 self.call_checked(
-                    "solvra_member_set",
+                    "solvra_member_set_ic",
                     &[
                         self.v(*object)?.into(),
                         p.into(),
                         n.into(),
                         self.v(*value)?.into(),
+                        cx.site_cache().into(),
                     ],
                 )?;
                 cx.copy(self.out(result)?, self.v(*object)?)?;
@@ -887,12 +932,13 @@ impl<'a, 'ctx> FnEmitter<'a, 'ctx> {
             MemberGet { object, key } => {
                 let (p, n) = self.key(*key)?;
                 self.call_checked(
-                    "solvra_member_get",
+                    "solvra_member_get_ic",
                     &[
                         self.out(result)?.into(),
                         self.v(*object)?.into(),
                         p.into(),
                         n.into(),
+                        cx.site_cache().into(),
                     ],
                 )?;
             }

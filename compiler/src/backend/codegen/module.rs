@@ -116,6 +116,18 @@ impl<'ctx> Ctx<'ctx> {
         )
     }
 
+    /// A new member access site's inline cache (`solvra_rt::object::SiteCache`: a shape
+    /// pointer and a slot, zeroed).
+    pub fn site_cache(&self) -> PointerValue<'ctx> {
+        let ty = self
+            .context
+            .struct_type(&[self.ptr_ty.into(), self.usize_ty.into()], false);
+        let g = self.module.add_global(ty, None, "svs.ic");
+        g.set_initializer(&ty.const_zero());
+        g.set_linkage(Linkage::Private);
+        g.as_pointer_value()
+    }
+
     /// Copies a value between two slots.
     pub fn copy(&self, dst: PointerValue<'ctx>, src: PointerValue<'ctx>) -> R<()> {
         let v = self
