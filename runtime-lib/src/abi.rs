@@ -161,7 +161,7 @@ abi_table! {
     solvra_check_not_array(Ptr, Ptr, Usize) -> I32;
     solvra_namespace_add(Ptr, Ptr, Usize, Ptr) -> I32;
     solvra_append(Ptr, Ptr, Ptr) -> I32;
-    solvra_get_method(Ptr, Ptr, Ptr, Usize) -> I32;
+    solvra_get_method(Ptr, Ptr, Ptr, Usize, Ptr) -> I32;
     solvra_call_method(Ptr, Ptr, Ptr, Ptr, Usize) -> I32;
     solvra_spawn(Ptr, Ptr, Ptr, Usize) -> I32;
     solvra_spawn_method(Ptr, Ptr, Ptr, Ptr, Usize) -> I32;

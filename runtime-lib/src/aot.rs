@@ -497,12 +497,14 @@ pub unsafe extern "C" fn solvra_append(out: *mut Value, a: *const Value, v: *con
 }
 
 /// `get_method`: the member `key` of an object receiver, which must be a function (§3.12.5).
+/// `cache` is the call site's inline cache (see `abi::solvra_member_get_ic`).
 #[no_mangle]
 pub unsafe extern "C" fn solvra_get_method(
     out: *mut Value,
     recv: *const Value,
     key: *const u8,
     len: usize,
+    cache: *mut object::SiteCache,
 ) -> i32 {
     let recv = *recv;
     let name = text(key, len);
@@ -513,7 +515,7 @@ pub unsafe extern "C" fn solvra_get_method(
         )));
         return 1;
     }
-    let member = object::obj(recv).get(name);
+    let member = object::obj(recv).get_cached(name, &mut *cache);
     if member.tag != Tag::Function {
         error::set_pending(RtError::new(format!("member '{name}' is not callable")));
         return 1;

@@ -1013,6 +1013,7 @@ impl<'a, 'ctx> FnEmitter<'a, 'ctx> {
                         self.v(*receiver)?.into(),
                         p.into(),
                         n.into(),
+                        cx.site_cache().into(),
                     ],
                 )?;
             }
