@@ -476,6 +476,29 @@ impl<'a, 'ctx> FnEmitter<'a, 'ctx> {
         Ok(())
     }
 
+    /// Marks the value in a slot shared if it is an array (value semantics, §3.10.1): only
+    /// arrays carry the flag, so other values skip the runtime call.
+    fn share(&self, v: PointerValue<'ctx>) -> R<()> {
+        let cx = self.cx;
+        let (tag_at, _) = self.tag_bits_at(v)?;
+        let tag = cx
+            .builder
+            .build_load(cx.context.i8_type(), tag_at, "tag")
+            .map_err(llvm)?
+            .into_int_value();
+        let is_array = self.tag_is(tag, Tag::Array, "is.array")?;
+        let call = cx.context.append_basic_block(self.llfn, "share");
+        let done = cx.context.append_basic_block(self.llfn, "shared");
+        cx.builder
+            .build_conditional_branch(is_array, call, done)
+            .map_err(llvm)?;
+        cx.builder.position_at_end(call);
+        cx.call("solvra_share", &[v.into()])?;
+        cx.builder.build_unconditional_branch(done).map_err(llvm)?;
+        cx.builder.position_at_end(done);
+        Ok(())
+    }
+
     /// Truthiness as an `i1`: inline for bools and ints (nonzero payload), through the runtime
     /// for everything else (null has a nonzero payload when it marks an uninitialised slot).
     fn truthy(&self, v: PointerValue<'ctx>) -> R<IntValue<'ctx>> {
@@ -880,7 +903,7 @@ impl<'a, 'ctx> FnEmitter<'a, 'ctx> {
                 &[self.out(result)?.into(), u32_(*id as u64).into()],
             )?,
             Share(v) => {
-                cx.call("solvra_share", &[self.v(*v)?.into()])?;
+                self.share(self.v(*v)?)?;
                 cx.copy(self.out(result)?, self.v(*v)?)?;
             }
             CheckNotArray { value, name } => {
@@ -957,7 +980,7 @@ impl<'a, 'ctx> FnEmitter<'a, 'ctx> {
             } => {
                 // The runtime updates a place in memory: the result starts as the container.
                 let out = self.out(result)?;
-                cx.call("solvra_share", &[self.v(*value)?.into()])?;
+                self.share(self.v(*value)?)?;
                 cx.copy(out, self.v(*container)?)?;
                 self.call_checked(
                     "solvra_index_set",
