@@ -3,6 +3,7 @@
 
 mod abi;
 mod conformance;
+mod differential;
 mod frontend;
 mod hal;
 mod ipc;
