@@ -1,7 +1,8 @@
 //! Differential testing: random well-typed programs (`gen.rs`) run in every tier — the
 //! interpreter, the whole-program JIT, the tiered interpreter with every function compiled on
-//! its first call, and a native executable from `solvrac build` — and every tier must print the
-//! same bytes and exit with the same status.
+//! its first call, a native executable from `solvrac build`, and the same cross-built for each
+//! ARM target of `conformance::arm_targets` and run under qemu-user — and every tier must print
+//! the same bytes and exit with the same status.
 //!
 //! Each program comes from one seed and is the body of a function `case_SEED`. To amortise the
 //! cost of starting the JIT and of linking an executable, programs are run in batches: one file
@@ -17,7 +18,7 @@
 
 mod gen;
 
-use crate::conformance::{diff, on_two_workers, run_limited};
+use crate::conformance::{arm_targets, diff, on_two_workers, run_limited};
 use crate::frontend::repo_root;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -121,24 +122,39 @@ fn run_tiers(file: &Path, o: &Levels) -> Vec<Run> {
             &format!("auto {}", o.auto),
             &mut solvrac_run(&["--tier=auto", "--no-cache", "--jit-threshold=1", o.auto]),
         ));
-        let opt = o.aot;
-        let exe = file.with_extension("exe");
-        let build = run(
-            &format!("build {opt}"),
-            Command::new(solvrac)
-                .args(["build", opt])
-                .arg(file)
-                .arg("-o")
-                .arg(&exe)
-                .current_dir(dir),
-        );
-        if build.status == 0 {
-            let mut aot = run(&format!("aot {opt}"), Command::new(&exe).current_dir(dir));
+        let targets = std::iter::once(None).chain(arm_targets().into_iter().map(Some));
+        for target in targets {
+            let opt = o.aot;
+            let (label, emulator) = match target {
+                Some(t) => (format!("aot {opt} {}", t.name), Some(t.emulator)),
+                None => (format!("aot {opt}"), None),
+            };
+            let exe = file.with_extension(label.replace([' ', '-'], ""));
+            let mut build = Command::new(solvrac);
+            build.args(["build", opt]);
+            if let Some(t) = target {
+                build.args(["--target", t.name]);
+            }
+            let build = run(
+                &format!("build {label}"),
+                build.arg(file).arg("-o").arg(&exe).current_dir(dir),
+            );
+            if build.status != 0 {
+                runs.push(build);
+                continue;
+            }
+            let mut cmd = match emulator {
+                Some(qemu) => {
+                    let mut c = Command::new(qemu);
+                    c.arg(&exe);
+                    c
+                }
+                None => Command::new(&exe),
+            };
+            let mut aot = run(&label, cmd.current_dir(dir));
             aot.took += build.took;
             runs.push(aot);
             let _ = std::fs::remove_file(&exe);
-        } else {
-            runs.push(build);
         }
     }
     runs
