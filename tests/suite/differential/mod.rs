@@ -14,7 +14,8 @@
 //! CI runs a fixed, bounded set. Outside CI:
 //!   SOLVRA_DIFF_COUNT=10000 cargo test -p solvrac --test suite -- differential --nocapture
 //! runs more (`SOLVRA_DIFF_SEED` is the first seed, default 1; `SOLVRA_DIFF_BATCH` the programs
-//! per batch, default 100). `SOLVRA_DIFF_COUNT=1 SOLVRA_DIFF_SEED=S` reruns the program of seed S.
+//! per batch, default 100; `SOLVRA_DIFF_OPT=0` compiles at -O0 everywhere, three times faster).
+//! `SOLVRA_DIFF_COUNT=1 SOLVRA_DIFF_SEED=S` reruns the program of seed S.
 
 mod gen;
 
@@ -100,6 +101,12 @@ const LEVELS_B: Levels = Levels {
     jit: "-O0",
     auto: "-O1",
     aot: "-O2",
+};
+/// `SOLVRA_DIFF_OPT=0`: no optimisation anywhere, for long runs (a third of the time).
+const LEVELS_O0: Levels = Levels {
+    jit: "-O0",
+    auto: "-O0",
+    aot: "-O0",
 };
 
 /// `file` in every tier at the levels `o`.
@@ -263,11 +270,14 @@ fn check_batch(index: usize, seeds: &[u64], dir: &Path) -> (Vec<String>, Vec<(St
     std::fs::write(&file, batch_source(seeds)).expect("write the batch");
     // Batches 0 A, 1 B, 2 B, 3 A, …: each of the two workers (which take the even and the odd
     // batches) gets both, so neither gets all the expensive ones; two batches cover both.
-    let levels = if matches!(index % 4, 0 | 3) {
+    let levels = if std::env::var("SOLVRA_DIFF_OPT").is_ok_and(|v| v == "0") {
+        &LEVELS_O0
+    } else if matches!(index % 4, 0 | 3) {
         &LEVELS_A
     } else {
         &LEVELS_B
     };
+    let started = Instant::now();
     let runs = run_tiers(&file, levels);
     let mut reports = compare(seeds, &runs);
     if runs[0].status != 0 || !runs[0].stderr.is_empty() {
@@ -283,6 +293,18 @@ fn check_batch(index: usize, seeds: &[u64], dir: &Path) -> (Vec<String>, Vec<(St
     if reports.is_empty() {
         let _ = std::fs::remove_file(&file);
     }
+    // Progress, so a long run can be followed (and a stopped one counted) with --nocapture.
+    eprintln!(
+        "differential: batch {index} (seeds {}..={}): {} in {:.1} s",
+        seeds[0],
+        seeds[seeds.len() - 1],
+        if reports.is_empty() {
+            "same in every tier"
+        } else {
+            "DIVERGES"
+        },
+        started.elapsed().as_secs_f64()
+    );
     let took = runs.into_iter().map(|r| (r.tier, r.took)).collect();
     (reports, took)
 }
