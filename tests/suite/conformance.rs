@@ -318,7 +318,8 @@ const ARM_TARGETS: [ArmTarget; 2] = [
 ];
 
 /// The ARM targets the cross tests cover: those named in `SOLVRAC_CROSS_TARGETS` (`build
-/// --target` names or Rust triples, separated by spaces or commas; empty: none), else both. The
+/// --target` names, Rust triples or just `aarch64`/`armv7`, separated by spaces or commas;
+/// empty: none), else both. The
 /// CI matrix gives each ARM job its own target and the x86_64 job none (docs/CI_PLAN.md).
 /// Outside CI, a target whose runtime library `scripts/build-cross-runtime.sh` has not built is
 /// skipped with a message; in CI that is a failure.
@@ -330,7 +331,7 @@ pub(crate) fn arm_targets() -> Vec<ArmTarget> {
             .map(|w| {
                 *ARM_TARGETS
                     .iter()
-                    .find(|t| t.name == w || t.triple == w)
+                    .find(|t| t.name == w || t.triple == w || t.name.split('-').next() == Some(w))
                     .unwrap_or_else(|| panic!("SOLVRAC_CROSS_TARGETS: unknown target {w:?}"))
             })
             .collect(),
