@@ -3,9 +3,10 @@
 #
 #   scripts/fuzz.sh [SECONDS]        SECONDS per target, default 60
 #
-# Targets: `frontend` and `program` (SolvraScript source text), `svc` (.svc bytecode files
-# through the reader and the verifier), `jsonrpc` (JSON-RPC 2.0 messages through the `ipc`
-# classifier).
+# Targets: `frontend` and `program` (SolvraScript source text), `ir` (source text the frontend
+# accepts, lowered to Solvra IR and verified), `svc` (.svc bytecode files through the reader and
+# the verifier), `json_parse` (the runtime's JSON parser and a round trip), `jsonrpc` (JSON-RPC 2.0
+# messages through the `ipc` classifier).
 #
 # Environment:
 #   FUZZ_TARGETS="frontend program"  run only these targets (default: all, from `cargo fuzz list`)
@@ -13,11 +14,11 @@
 #
 # For each target it first replays the inputs under fuzz/regressions/<target>/ (bugs that were
 # fixed must stay fixed), then fuzzes for SECONDS, starting from the seed corpus
-# fuzz/corpus/<target>/ (fuzz/corpus/frontend/ for targets without their own) plus the inputs
-# earlier runs found in fuzz/corpus-work/<target>/ (git-ignored; only that directory is
-# written). The dictionary is fuzz/<target>.dict if it exists, else fuzz/frontend.dict for the
-# targets that take source text (those seeded from fuzz/corpus/frontend/), else none (`svc`
-# takes binary input; its seeds are the compiled conformance programs).
+# fuzz/corpus/<target>/ plus the inputs earlier runs found in fuzz/corpus-work/<target>/
+# (git-ignored; only that directory is written). The targets that take source text (`frontend`,
+# `program`, `ir`) also start from fuzz/corpus/frontend/ and use fuzz/frontend.dict; a
+# fuzz/<target>.dict is used when it exists; the others have no dictionary (`svc` takes binary
+# input; its seeds are the compiled conformance programs).
 # Exits 1 if any target crashed, timed out or ran out of memory; the input is then
 # in fuzz/artifacts/<target>/ and the log says how to reproduce it. See docs/FUZZING.md.
 #
@@ -86,13 +87,17 @@ for t in "${targets[@]}"; do
     fi
 
     # 2. Bounded fuzzing.
-    seeds="$root/fuzz/corpus/$t"
-    [ -d "$seeds" ] || seeds="$root/fuzz/corpus/frontend"
+    seeds=()
+    [ -d "$root/fuzz/corpus/$t" ] && seeds+=("$root/fuzz/corpus/$t")
     dict_args=()
+    case "$t" in
+        frontend | program | ir)
+            [ "$t" = frontend ] || seeds+=("$root/fuzz/corpus/frontend")
+            dict_args=(-dict="$root/fuzz/frontend.dict")
+            ;;
+    esac
     if [ -f "$root/fuzz/$t.dict" ]; then
         dict_args=(-dict="$root/fuzz/$t.dict")
-    elif [ "$seeds" = "$root/fuzz/corpus/frontend" ]; then
-        dict_args=(-dict="$root/fuzz/frontend.dict")
     fi
     work="$root/fuzz/corpus-work/$t"
     artifacts="$root/fuzz/artifacts/$t"
@@ -100,7 +105,7 @@ for t in "${targets[@]}"; do
     log="$root/fuzz/artifacts/$t.log"
     before="$(find "$artifacts" -maxdepth 1 -type f | sort)"
 
-    cargo fuzz run "$t" "$work" "$seeds" -- \
+    cargo fuzz run "$t" "$work" "${seeds[@]}" -- \
         "${dict_args[@]}" -max_len="$max_len" -max_total_time="$seconds" \
         -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 "${extra[@]}" 2>&1 | tee "$log" |
         grep -E --line-buffered '^(INFO: seed corpus|#[0-9]+[[:space:]]+(INITED|pulse|DONE))|^#[0-9]+: cov:|^==[0-9]+== ?ERROR|^SUMMARY|panicked|deadly signal|out-of-memory|-timeout|Test unit written|^Done|^stat::'

@@ -50,7 +50,7 @@ fuzz_target!(|data: &[u8]| {
     if parse_error {
         return;
     }
-    solvra_rt::heap::with_stack_base(|| {
+    solvrac_fuzz::with_runtime_heap(|| {
         if let Err(e) = solvra_rt::json::parse(&description) {
             panic!("json::parse rejects the description of {line:?}: {e:?}");
         }

@@ -4,6 +4,7 @@
 mod abi;
 mod bench_workloads;
 mod conformance;
+mod differential;
 mod frontend;
 mod hal;
 mod ipc;
