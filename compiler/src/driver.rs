@@ -328,7 +328,7 @@ fn run(cli: Cli) -> u8 {
         } => match load_bytecode(&file, module_paths) {
             Some(program) if sir => print_sir(&program, false),
             Some(program) => {
-                print!("{}", bytecode::disasm::disassemble(&program));
+                write_stdout(&bytecode::disasm::disassemble(&program));
                 0
             }
             None => 1,
@@ -689,6 +689,13 @@ pub fn load_bytecode(file: &Path, module_paths: Vec<PathBuf>) -> Option<bytecode
     Some(code)
 }
 
+/// Writes a listing to stdout. A reader that stops early (`solvrac disasm app.svs | head`) is
+/// not an error: the rest of the listing is dropped, as other command-line tools do.
+fn write_stdout(text: &str) {
+    use std::io::Write;
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+}
+
 /// Prints every function of a program as verified Solvra IR: as lowered, or after the IR passes
 /// (`opt`) with the specialised clones they made, which is what code generation compiles.
 fn print_sir(program: &bytecode::Program, optimized: bool) -> u8 {
@@ -709,7 +716,7 @@ fn print_sir(program: &bytecode::Program, optimized: bool) -> u8 {
     }
     if !optimized {
         for func in &lowered {
-            print!("{}", ir::print_function(func));
+            write_stdout(&ir::print_function(func));
         }
         return 0;
     }
@@ -717,10 +724,14 @@ fn print_sir(program: &bytecode::Program, optimized: bool) -> u8 {
     match crate::backend::opt::optimize(program, lowered, &all, true) {
         Ok(o) => {
             for func in &o.functions {
-                print!("{}", ir::print_function(func));
+                write_stdout(&ir::print_function(func));
             }
             for (k, c) in o.clones.iter().enumerate() {
-                print!("clone{k} of fn{}: {}", c.base, ir::print_function(&c.func));
+                write_stdout(&format!(
+                    "clone{k} of fn{}: {}",
+                    c.base,
+                    ir::print_function(&c.func)
+                ));
             }
             0
         }
@@ -768,10 +779,7 @@ fn check(files: &[PathBuf], dump_ast: bool, module_paths: Vec<PathBuf>, quiet: b
         modules += program.modules.len();
         if dump_ast {
             if let Some(entry) = program.entry {
-                print!(
-                    "{}",
-                    frontend::ast::print_module(&program.module(entry).ast)
-                );
+                write_stdout(&frontend::ast::print_module(&program.module(entry).ast));
             }
         }
         diag::emit(&program.sources, &diags);
