@@ -224,6 +224,13 @@ pub fn take_trace() -> Vec<String> {
     TRACE.with(|t| std::mem::take(&mut *t.borrow_mut()))
 }
 
+/// Hands frames another tier recorded (innermost first) to the trace compiled code continues:
+/// an error that leaves that tier's code for a runtime caller that compiled code called (a
+/// builtin's callback) keeps its frames, and a `catch` in compiled code drops them.
+pub fn continue_trace(frames: Vec<String>) {
+    TRACE.with(|t| t.borrow_mut().extend(frames));
+}
+
 /// Prepares the current thread for compiled code: the collector's stack base (`base` is an
 /// address in the outermost frame that runs compiled code), the call hook and the clock. The
 /// JIT calls it once per thread it runs programs or REPL inputs on.

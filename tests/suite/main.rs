@@ -3,6 +3,7 @@
 
 mod abi;
 mod conformance;
+mod debug;
 mod frontend;
 mod hal;
 mod ipc;

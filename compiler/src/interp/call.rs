@@ -97,7 +97,12 @@ impl Interp {
                     heap_args = args.to_vec();
                     &heap_args
                 };
-                let result = builtins::call(id, args)?;
+                // A callback that failed in compiled code (or in a nested run of this
+                // interpreter) left its frames with the runtime.
+                let result = builtins::call(id, args).map_err(|e| {
+                    self.trace.extend(solvra_rt::aot::take_trace());
+                    e
+                })?;
                 self.stack.truncate(callee_at);
                 self.stack.push(result);
                 return Ok(false);
@@ -258,6 +263,10 @@ impl Interp {
         self.stack.truncate(depth);
         if result.is_ok() || mode == CallMode::TaskBody {
             self.trace.clear();
+        } else {
+            // The caller is runtime code, maybe called by compiled code: the frames go where
+            // that code records its own.
+            solvra_rt::aot::continue_trace(std::mem::take(&mut self.trace));
         }
         result
     }
