@@ -70,6 +70,10 @@ Examples:\n  solvrac build app.svs                 writes ./app\n  solvrac build
         /// Optimisation level 0–3 (LLVM's new pass manager pipelines).
         #[arg(short = 'O', value_name = "LEVEL", default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..=3))]
         opt_level: u8,
+        /// Debug information (DWARF): functions, line tables and variables for gdb
+        /// (docs/DEBUGGING.md).
+        #[arg(short = 'g')]
+        debug: bool,
         /// What to write: an executable (default), an object file, LLVM IR, assembly, or Solvra IR.
         #[arg(long, value_enum, default_value_t = EmitKind::Exe)]
         emit: EmitKind,
@@ -191,6 +195,18 @@ solvrac jit\n  echo 'fn sq(x) { return x * x }\nsq(7)' | solvrac jit"
         #[arg(short = 'M', long = "module-path", value_name = "DIR")]
         module_paths: Vec<PathBuf>,
     },
+    /// Map machine-code addresses of a `build -g` executable or object to SolvraScript
+    /// functions and `file:line` (its DWARF; docs/DEBUGGING.md).
+    #[command(
+        after_help = "Addresses are hexadecimal (with or without 0x), as the file's own (unrelocated) addresses.\nExample:\n  solvrac symbolize app 0x15983 0x15a10"
+    )]
+    Symbolize {
+        /// The executable or object file.
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+        #[arg(value_name = "ADDR", required = true)]
+        addrs: Vec<String>,
+    },
     /// Explain a compile-time error code, e.g. `solvrac explain E0301`.
     #[command(after_help = "Run `solvrac explain --list` to see every code.")]
     Explain {
@@ -237,6 +253,7 @@ fn run(cli: Cli) -> u8 {
             file,
             output,
             opt_level,
+            debug,
             emit,
             linker,
             target,
@@ -270,11 +287,15 @@ fn run(cli: Cli) -> u8 {
                 allow_device,
             };
             match load_bytecode(&file, module_paths) {
-                Some(program) => build(&program, &file, output, opt_level, emit, target, link),
+                Some(program) => {
+                    let codegen = codegen_options(target, opt_level, debug);
+                    build(&program, &file, output, codegen, emit, link)
+                }
                 None => 1,
             }
         }
         #[cfg(feature = "llvm")]
+        Command::Symbolize { file, addrs } => symbolize(&file, &addrs),
         Command::Targets => {
             list_targets();
             0
@@ -402,17 +423,37 @@ struct LinkOptions {
     allow_device: Vec<String>,
 }
 
+/// Code generation options of `build`; with `-g`, the compilation directory is the working
+/// directory, which module names (paths as the frontend loaded them) are relative to.
+#[cfg(feature = "llvm")]
+fn codegen_options(
+    target: crate::backend::codegen::Target,
+    opt_level: u8,
+    debug: bool,
+) -> crate::backend::codegen::CodegenOptions {
+    use crate::backend::codegen::{CodegenOptions, DebugInfo};
+    let debug = debug.then(|| DebugInfo {
+        dir: std::env::current_dir()
+            .map(|d| d.to_string_lossy().into_owned())
+            .unwrap_or_else(|_| ".".to_string()),
+    });
+    CodegenOptions {
+        target,
+        opt_level,
+        debug,
+    }
+}
+
 #[cfg(feature = "llvm")]
 fn build(
     program: &bytecode::Program,
     file: &Path,
     output: Option<PathBuf>,
-    opt_level: u8,
+    opts: crate::backend::codegen::CodegenOptions,
     emit: EmitKind,
-    target: crate::backend::codegen::Target,
     link_opts: LinkOptions,
 ) -> u8 {
-    use crate::backend::codegen::{self, link, CodegenOptions, Emit};
+    use crate::backend::codegen::{self, link, Emit};
     if emit == EmitKind::Sir {
         return print_sir(program);
     }
@@ -420,7 +461,6 @@ fn build(
         .file_stem()
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from("a.out"));
-    let opts = CodegenOptions { target, opt_level };
     let (kind, ext) = match emit {
         EmitKind::Obj => (Emit::Object, Some("o")),
         EmitKind::LlvmIr => (Emit::LlvmIr, Some("ll")),
@@ -687,6 +727,49 @@ pub fn load_bytecode(file: &Path, module_paths: Vec<PathBuf>) -> Option<bytecode
         return None;
     }
     Some(code)
+}
+
+/// `solvrac symbolize`: one line per address, `ADDR: FUNCTION (FILE:LINE)` or `ADDR: ??`.
+fn symbolize(file: &Path, addrs: &[String]) -> u8 {
+    let mut parsed = Vec::new();
+    for a in addrs {
+        match u64::from_str_radix(a.trim_start_matches("0x").trim_start_matches("0X"), 16) {
+            Ok(v) => parsed.push(v),
+            Err(_) => {
+                eprintln!("solvrac: '{a}' is not a hexadecimal address");
+                return 2;
+            }
+        }
+    }
+    let data = match std::fs::read(file)
+        .map_err(|e| e.to_string())
+        .and_then(|bytes| crate::symbolize::DebugData::read(&bytes))
+    {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("solvrac: {}: {e}", file.display());
+            return 1;
+        }
+    };
+    if data.sequences.is_empty() {
+        eprintln!(
+            "solvrac: {} has no line tables; build it with `solvrac build -g`",
+            file.display()
+        );
+        return 1;
+    }
+    for a in parsed {
+        match data.lookup(a) {
+            Some(at) => println!(
+                "{a:#x}: {} ({}:{})",
+                at.function.as_deref().unwrap_or("??"),
+                at.file,
+                at.line
+            ),
+            None => println!("{a:#x}: ??"),
+        }
+    }
+    0
 }
 
 /// Prints every function of a program as verified Solvra IR.

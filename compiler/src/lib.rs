@@ -11,3 +11,4 @@ pub mod frontend;
 pub mod interp;
 #[cfg(feature = "llvm")]
 pub mod repl;
+pub mod symbolize;

@@ -84,6 +84,7 @@ macro_rules! abi_table {
 }
 
 use crate::aot::*;
+use crate::debug::dump::solvra_dump;
 use crate::solvra_rt_version;
 
 abi_table! {
@@ -144,6 +145,8 @@ abi_table! {
     solvra_register_builtin(I32, Ptr) -> Void;
     solvra_main_started() -> I32;
     solvra_trace_push(Ptr, Usize, Ptr, Usize, I32) -> Void;
+    // For debuggers: `-g` code keeps it linked (debug/dump.rs).
+    solvra_dump(Ptr) -> Ptr;
     solvra_catch_message(Ptr) -> I32;
     solvra_no_match() -> I32;
     solvra_check_init(Ptr, Ptr, Usize) -> I32;

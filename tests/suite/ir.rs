@@ -158,6 +158,7 @@ fn llvm_ir_snapshots() {
     let opts = CodegenOptions {
         target: Target::host(),
         opt_level: 0,
+        debug: None,
     };
     for file in svs_files(&repo_root().join("tests/data/ir")) {
         let name = file.file_stem().unwrap().to_string_lossy().to_string();

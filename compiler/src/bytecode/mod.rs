@@ -57,6 +57,10 @@ pub struct FunctionCode {
     pub code: Vec<Op>,
     /// `(pc, line)` pairs, sorted by pc: the source line of each instruction from `pc` on.
     pub lines: Vec<(u32, u32)>,
+    /// `(slot, name)` of every named local binding, parameters first, in declaration order; a
+    /// slot that successive blocks reuse appears once per binding. Debug information only: no
+    /// tier's behaviour depends on it.
+    pub local_names: Vec<(u16, String)>,
     /// Error handlers, innermost first.
     pub handlers: Vec<Handler>,
 }

@@ -112,6 +112,12 @@ impl FnVerifier<'_> {
         if f.code.is_empty() {
             return Err(self.err(None, "empty code"));
         }
+        if let Some((slot, name)) = f.local_names.iter().find(|(s, _)| *s >= f.locals) {
+            return Err(self.err(
+                None,
+                format!("local name '{name}' names slot {slot}, beyond the function's locals"),
+            ));
+        }
         let len = f.code.len();
         for h in &f.handlers {
             if h.depth > MAX_STACK_DEPTH {

@@ -99,10 +99,8 @@ impl Interp {
                 };
                 // A callback that failed in compiled code (or in a nested run of this
                 // interpreter) left its frames with the runtime.
-                let result = builtins::call(id, args).map_err(|e| {
-                    self.trace.extend(solvra_rt::aot::take_trace());
-                    e
-                })?;
+                let result = builtins::call(id, args)
+                    .inspect_err(|_| self.trace.extend(solvra_rt::aot::take_trace()))?;
                 self.stack.truncate(callee_at);
                 self.stack.push(result);
                 return Ok(false);

@@ -3,6 +3,7 @@
 
 #![cfg(feature = "llvm")]
 
+mod dwarf;
 mod traces;
 
 use std::path::{Path, PathBuf};

@@ -1,7 +1,7 @@
 //! Uncaught-error stack traces: every program of `tests/data/traces` ends with an uncaught
 //! runtime error, and the interpreter, the JIT, the tiered interpreter (every function compiled
-//! on its first call) and native builds at -O0 and -O2 report it with the same frames; the
-//! report is snapshotted once.
+//! on its first call) and native builds at -O0, -O2 and with debug information (`-g`) report it
+//! with the same frames; the report is snapshotted once.
 
 use super::{scratch, solvrac, text};
 use crate::conformance::on_two_workers;
@@ -18,16 +18,20 @@ fn outcome(stdout: &[u8], stderr: &[u8], status: Option<i32>) -> String {
     )
 }
 
-/// `program` in one tier (`run --tier=…` arguments) or, for `-O0`/`-O2`, built natively.
+/// `program` in one tier (`run --tier=…` arguments) or, for `-O…` (`build` arguments), built
+/// natively.
 fn run_in(program: &Path, how: &str, work: &Path) -> String {
     let dir = program.parent().expect("in a directory");
     let name = program.file_name().unwrap().to_string_lossy().to_string();
     let stem = program.file_stem().unwrap().to_string_lossy().to_string();
     let cache = work.join(format!("cache-{stem}"));
     if how.starts_with("-O") {
-        let exe = work.join(format!("{stem}{how}"));
+        let exe = work.join(format!("{stem}{}", how.replace(' ', "")));
         let exe_s = exe.to_string_lossy().to_string();
-        let build = solvrac(&["build", how, &name, "-o", &exe_s], dir, &cache);
+        let mut args = vec!["build"];
+        args.extend(how.split(' '));
+        args.extend([name.as_str(), "-o", &exe_s]);
+        let build = solvrac(&args, dir, &cache);
         assert!(
             build.status.success(),
             "{name} {how}: {}",
@@ -49,12 +53,13 @@ fn run_in(program: &Path, how: &str, work: &Path) -> String {
 
 #[test]
 fn uncaught_error_traces_are_the_same_in_every_tier() {
-    const TIERS: [&str; 5] = [
+    const TIERS: [&str; 6] = [
         "--tier=interp",
         "--tier=jit",
         "--tier=auto --jit-threshold=1",
         "-O0",
         "-O2",
+        "-O0 -g",
     ];
     let work = scratch("traces");
     let programs = svs_files(&repo_root().join("tests/data/traces"));

@@ -7,6 +7,7 @@
 //! raising runtime call is followed by a status check that goes to the block's `try` handler,
 //! or to the function's propagation block, which records a stack-trace frame and returns 1.
 
+use super::debuginfo::FnDebug;
 use super::module::Ctx;
 use super::CodegenError;
 use crate::backend::ir::{self, BinOp, Block, Const, InstKind, Terminator, Type, Value};
@@ -40,6 +41,8 @@ pub(super) struct FnEmitter<'a, 'ctx> {
     /// Name and file of the function, as string globals, for stack traces.
     name: (PointerValue<'ctx>, u64),
     file: (PointerValue<'ctx>, u64),
+    /// Debug information (`-g`): where instructions are attributed.
+    dbg: Option<FnDebug<'ctx>>,
 }
 
 impl<'a, 'ctx> FnEmitter<'a, 'ctx> {
@@ -56,6 +59,10 @@ impl<'a, 'ctx> FnEmitter<'a, 'ctx> {
             .collect();
         let propagate = cx.context.append_basic_block(llfn, "propagate");
         cx.builder.position_at_end(entry);
+        let dbg = cx
+            .debug
+            .as_ref()
+            .map(|d| d.function(cx, program, index, llfn));
         let b = &cx.builder;
         let mut vals = HashMap::new();
         for (i, (_, ty)) in func.values.iter().enumerate() {
@@ -78,6 +85,9 @@ impl<'a, 'ctx> FnEmitter<'a, 'ctx> {
         let line_slot = b
             .build_alloca(cx.context.i32_type(), "line")
             .map_err(llvm)?;
+        if let (Some(d), Some(f)) = (&cx.debug, &dbg) {
+            d.declare_locals(cx, program, index, f, &slots, entry);
+        }
         let code = &program.functions[index as usize];
         // A module's top level is named as the interpreter names it in traces.
         let name = if program.modules[code.module as usize].init == index {
@@ -101,6 +111,7 @@ impl<'a, 'ctx> FnEmitter<'a, 'ctx> {
             line: 0,
             name,
             file,
+            dbg,
         };
         e.params()?;
         cx.builder
@@ -110,6 +121,7 @@ impl<'a, 'ctx> FnEmitter<'a, 'ctx> {
             e.block(Block(bi as u32))?;
         }
         e.propagation()?;
+        cx.builder.unset_current_debug_location();
         Ok(())
     }
 
@@ -426,6 +438,9 @@ impl<'a, 'ctx> FnEmitter<'a, 'ctx> {
         for &i in &data.insts {
             let inst = self.func.inst(i);
             self.line = inst.line;
+            if let Some(d) = &self.dbg {
+                d.at(cx, self.line);
+            }
             self.inst(&inst.kind, inst.result)?;
         }
         match data.terminator.as_ref().expect("verified IR") {

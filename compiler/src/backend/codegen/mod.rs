@@ -9,12 +9,14 @@
 //!
 //! **Architecture Invariant:** only `backend::codegen` and `backend::jit` import inkwell.
 
+mod debuginfo;
 mod function;
 pub mod link;
 mod module;
 pub mod target;
 
 use crate::bytecode::Program;
+pub use debuginfo::DebugInfo;
 use inkwell::context::Context;
 use inkwell::passes::PassBuilderOptions;
 use inkwell::targets::FileType;
@@ -34,6 +36,8 @@ pub struct CodegenOptions {
     pub target: Target,
     /// 0 to 3, as `-O0` … `-O3`.
     pub opt_level: u8,
+    /// DWARF (`-g`): compile units, subprograms, line tables and variables.
+    pub debug: Option<DebugInfo>,
 }
 
 /// A program the native backend cannot compile (yet), or an LLVM failure.
@@ -59,7 +63,7 @@ pub fn compile_embedded(
 ) -> Result<Vec<u8>, CodegenError> {
     let context = Context::create();
     let tm = opts.target.machine(opts.opt_level)?;
-    let module = module::emit_module(&context, program, &tm, embedding)?;
+    let module = module::emit_module(&context, program, &tm, embedding, opts)?;
     if opts.opt_level > 0 {
         let passes = format!("default<O{}>", opts.opt_level.min(3));
         module

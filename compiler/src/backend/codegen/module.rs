@@ -2,8 +2,9 @@
 //! table), globals for constants, module globals, function ids and module-initialised flags,
 //! one LLVM function per bytecode function, the start function and `main`.
 
+use super::debuginfo::ModuleDebug;
 use super::function::FnEmitter;
-use super::CodegenError;
+use super::{CodegenError, CodegenOptions};
 use crate::backend::ir::{verify_function, Const, InstKind};
 use crate::backend::lowering::lower_function;
 use crate::bytecode::{Constant, Program};
@@ -43,6 +44,8 @@ pub(super) struct Ctx<'ctx> {
     texts: RefCell<HashMap<String, (PointerValue<'ctx>, u64)>>,
     program: &'ctx Program,
     embedding: &'ctx Embedding<'ctx>,
+    /// Debug information, with `-g`.
+    pub debug: Option<ModuleDebug<'ctx>>,
 }
 
 impl<'ctx> Ctx<'ctx> {
@@ -61,7 +64,7 @@ impl<'ctx> Ctx<'ctx> {
     }
 
     /// The declaration of a runtime function, derived from the runtime's ABI table.
-    fn runtime(&self, name: &str) -> R<FunctionValue<'ctx>> {
+    pub fn runtime(&self, name: &str) -> R<FunctionValue<'ctx>> {
         if let Some(f) = self.module.get_function(name) {
             return Ok(f);
         }
@@ -280,10 +283,20 @@ pub(super) fn emit_module<'ctx>(
     program: &'ctx Program,
     tm: &TargetMachine,
     embedding: &'ctx Embedding<'ctx>,
+    opts: &CodegenOptions,
 ) -> R<Module<'ctx>> {
     let module = context.create_module("solvra");
     module.set_triple(&tm.get_triple());
     module.set_data_layout(&tm.get_target_data().get_data_layout());
+    let debug = match &opts.debug {
+        Some(info) => Some(ModuleDebug::new(
+            &module,
+            program,
+            info,
+            opts.opt_level > 0,
+        )?),
+        None => None,
+    };
     let usize_ty = context.ptr_sized_int_type(&tm.get_target_data(), None);
     let ptr_ty = context.ptr_type(AddressSpace::default());
     let value_ty = context.struct_type(
@@ -365,6 +378,7 @@ pub(super) fn emit_module<'ctx>(
         texts: RefCell::new(HashMap::new()),
         program,
         embedding,
+        debug,
     };
     let mut builtins = BTreeSet::new();
     for i in (0..program.functions.len() as u32).filter(|&i| defined(i)) {
@@ -377,6 +391,9 @@ pub(super) fn emit_module<'ctx>(
         FnEmitter::emit(&cx, program, i, &func)?;
     }
     emit_start(&cx, &builtins)?;
+    if let Some(d) = &cx.debug {
+        d.finalize();
+    }
     cx.module.verify().map_err(|e| {
         CodegenError(format!(
             "internal error: LLVM rejects the module: {}",
@@ -402,6 +419,9 @@ fn emit_start(cx: &Ctx, builtins: &BTreeSet<u16>) -> R<()> {
     let fail = cx.context.append_basic_block(start, "fail");
     let b = &cx.builder;
     b.position_at_end(entry);
+    if let Some(d) = &cx.debug {
+        d.keep_helpers(cx)?;
+    }
     let usize_ = |n: u64| cx.usize_ty.const_int(n, false);
     let check = |st: IntValue| -> R<()> {
         let bad = b

@@ -24,6 +24,7 @@ pub fn compile_program(program: &Program, opt_level: u8) -> Result<Vec<u8>, Code
     let opts = CodegenOptions {
         target: Target::host(),
         opt_level,
+        debug: None,
     };
     let embedding = Embedding {
         start: Some(START),

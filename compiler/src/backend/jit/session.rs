@@ -173,6 +173,7 @@ impl Session {
         CodegenOptions {
             target: Target::host(),
             opt_level: self.opt_level,
+            debug: None,
         }
     }
 

@@ -72,6 +72,7 @@ impl HotCompiler {
         let opts = CodegenOptions {
             target: Target::host(),
             opt_level: self.opt_level,
+            debug: None,
         };
         let object =
             codegen::compile_embedded(prog, &opts, Emit::Object, &embedding).map_err(|e| e.0)?;

@@ -1,0 +1,4 @@
+//! Debugging support for programs under a debugger (docs/DEBUGGING.md): `dump` renders a value
+//! for gdb.
+
+pub mod dump;
