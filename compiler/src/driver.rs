@@ -74,6 +74,10 @@ Examples:\n  solvrac build app.svs                 writes ./app\n  solvrac build
         /// (docs/DEBUGGING.md).
         #[arg(short = 'g')]
         debug: bool,
+        /// Meter the program: it stops with `instruction budget exhausted` after N bytecode
+        /// instructions, or after $SOLVRA_FUEL if that is set when it runs (docs/DEBUGGING.md).
+        #[arg(long, value_name = "N")]
+        fuel: Option<u64>,
         /// What to write: an executable (default), an object file, LLVM IR, assembly, or Solvra IR.
         #[arg(long, value_enum, default_value_t = EmitKind::Exe)]
         emit: EmitKind,
@@ -146,6 +150,10 @@ which functions the JIT compiles"
         /// Optimisation level 0–3 of JIT-compiled code.
         #[arg(short = 'O', value_name = "LEVEL", default_value_t = 1, value_parser = clap::value_parser!(u8).range(0..=3))]
         opt_level: u8,
+        /// Stop with `instruction budget exhausted` after N bytecode instructions, at the same
+        /// point in every tier (default: $SOLVRA_FUEL, or no limit; docs/DEBUGGING.md).
+        #[arg(long, value_name = "N")]
+        fuel: Option<u64>,
         /// Extra directory to search for imported scripts (repeatable).
         #[arg(short = 'M', long = "module-path", value_name = "DIR")]
         module_paths: Vec<PathBuf>,
@@ -254,6 +262,7 @@ fn run(cli: Cli) -> u8 {
             output,
             opt_level,
             debug,
+            fuel,
             emit,
             linker,
             target,
@@ -288,7 +297,7 @@ fn run(cli: Cli) -> u8 {
             };
             match load_bytecode(&file, module_paths) {
                 Some(program) => {
-                    let codegen = codegen_options(target, opt_level, debug);
+                    let codegen = codegen_options(target, opt_level, debug, fuel);
                     build(&program, &file, output, codegen, emit, link)
                 }
                 None => 1,
@@ -307,9 +316,18 @@ fn run(cli: Cli) -> u8 {
             verbose,
             no_cache,
             opt_level,
+            fuel,
             module_paths,
         } => match load_bytecode(&file, module_paths) {
             Some(program) => {
+                // Before anything is compiled or loaded: both look at whether a budget is set.
+                match fuel.map_or_else(solvra_rt::cost_meter::budget_from_env, |n| Ok(Some(n))) {
+                    Ok(budget) => solvra_rt::cost_meter::set_budget(budget),
+                    Err(e) => {
+                        eprintln!("solvrac: {e}");
+                        return 2;
+                    }
+                }
                 let options = RunOptions {
                     opt_level,
                     jit_threshold,
@@ -430,6 +448,7 @@ fn codegen_options(
     target: crate::backend::codegen::Target,
     opt_level: u8,
     debug: bool,
+    fuel: Option<u64>,
 ) -> crate::backend::codegen::CodegenOptions {
     use crate::backend::codegen::{CodegenOptions, DebugInfo};
     let debug = debug.then(|| DebugInfo {
@@ -441,6 +460,7 @@ fn codegen_options(
         target,
         opt_level,
         debug,
+        fuel,
     }
 }
 

@@ -84,6 +84,7 @@ macro_rules! abi_table {
 }
 
 use crate::aot::*;
+use crate::cost_meter::{solvra_fuel_charge, solvra_fuel_start};
 use crate::debug::dump::solvra_dump;
 use crate::solvra_rt_version;
 
@@ -147,6 +148,9 @@ abi_table! {
     solvra_trace_push(Ptr, Usize, Ptr, Usize, I32) -> Void;
     // For debuggers: `-g` code keeps it linked (debug/dump.rs).
     solvra_dump(Ptr) -> Ptr;
+    // The cost meter (`cost_meter.rs`), in code built with it.
+    solvra_fuel_charge(I32) -> I32;
+    solvra_fuel_start(I64) -> Void;
     solvra_catch_message(Ptr) -> I32;
     solvra_no_match() -> I32;
     solvra_check_init(Ptr, Ptr, Usize) -> I32;

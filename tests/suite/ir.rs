@@ -159,6 +159,7 @@ fn llvm_ir_snapshots() {
         target: Target::host(),
         opt_level: 0,
         debug: None,
+        fuel: None,
     };
     for file in svs_files(&repo_root().join("tests/data/ir")) {
         let name = file.file_stem().unwrap().to_string_lossy().to_string();

@@ -4,6 +4,7 @@
 //! writes it as a `.svc` file; `verify` checks any program before it runs; `disasm` prints it.
 //! The instruction set is defined once in `op.rs`.
 
+pub mod blocks;
 pub mod compile;
 pub mod disasm;
 pub mod format;

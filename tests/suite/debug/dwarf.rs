@@ -147,6 +147,7 @@ fn object_for(target: &str, opt_level: u8) -> Vec<u8> {
         debug: Some(DebugInfo {
             dir: dir.to_string_lossy().into_owned(),
         }),
+        fuel: None,
     };
     let object = codegen::compile(&bytecode, &opts, Emit::Object).expect("compiles");
     let _ = std::fs::remove_dir_all(&dir);

@@ -1,9 +1,11 @@
 //! Debugging and observability (docs/DEBUGGING.md): stack traces of uncaught errors in every
-//! tier, DWARF of `solvrac build -g` read back by gdb and gimli, and `solvrac symbolize`.
+//! tier, DWARF of `solvrac build -g` read back by gdb and gimli, `solvrac symbolize`, and the
+//! cost meter.
 
 #![cfg(feature = "llvm")]
 
 mod dwarf;
+mod fuel;
 mod traces;
 
 use std::path::{Path, PathBuf};

@@ -7,6 +7,8 @@
 //! raising runtime call is followed by a status check that goes to the block's `try` handler,
 //! or to the function's propagation block, which records a stack-trace frame and returns 1.
 
+mod fuel;
+
 use super::debuginfo::FnDebug;
 use super::module::Ctx;
 use super::CodegenError;
@@ -27,6 +29,8 @@ fn llvm(e: inkwell::builder::BuilderError) -> CodegenError {
 pub(super) struct FnEmitter<'a, 'ctx> {
     cx: &'a Ctx<'ctx>,
     program: &'a Program,
+    /// The bytecode function's index in `program`.
+    index: u32,
     func: &'a ir::Function,
     llfn: FunctionValue<'ctx>,
     blocks: Vec<BasicBlock<'ctx>>,
@@ -99,6 +103,7 @@ impl<'a, 'ctx> FnEmitter<'a, 'ctx> {
         let mut e = FnEmitter {
             cx,
             program,
+            index,
             func,
             llfn,
             blocks,
@@ -434,6 +439,9 @@ impl<'a, 'ctx> FnEmitter<'a, 'ctx> {
         let cx = self.cx;
         self.current = b;
         cx.builder.position_at_end(self.blocks[b.index()]);
+        if cx.fuel.is_some() {
+            self.charge_fuel(b)?;
+        }
         let data = self.func.block(b);
         for &i in &data.insts {
             let inst = self.func.inst(i);

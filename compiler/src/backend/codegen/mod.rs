@@ -38,6 +38,10 @@ pub struct CodegenOptions {
     pub opt_level: u8,
     /// DWARF (`-g`): compile units, subprograms, line tables and variables.
     pub debug: Option<DebugInfo>,
+    /// The cost meter: every bytecode block charges its instructions (`build --fuel`). An
+    /// executable starts with this budget unless `SOLVRA_FUEL` sets another; hosted code
+    /// (the JIT) leaves the budget to its host.
+    pub fuel: Option<u64>,
 }
 
 /// A program the native backend cannot compile (yet), or an LLVM failure.

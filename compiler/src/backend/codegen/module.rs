@@ -46,6 +46,8 @@ pub(super) struct Ctx<'ctx> {
     embedding: &'ctx Embedding<'ctx>,
     /// Debug information, with `-g`.
     pub debug: Option<ModuleDebug<'ctx>>,
+    /// `CodegenOptions::fuel`.
+    pub fuel: Option<u64>,
 }
 
 impl<'ctx> Ctx<'ctx> {
@@ -379,6 +381,7 @@ pub(super) fn emit_module<'ctx>(
         program,
         embedding,
         debug,
+        fuel: opts.fuel,
     };
     let mut builtins = BTreeSet::new();
     for i in (0..program.functions.len() as u32).filter(|&i| defined(i)) {
@@ -421,6 +424,10 @@ fn emit_start(cx: &Ctx, builtins: &BTreeSet<u16>) -> R<()> {
     b.position_at_end(entry);
     if let Some(d) = &cx.debug {
         d.keep_helpers(cx)?;
+    }
+    if let (Some(budget), None) = (cx.fuel, cx.embedding.start) {
+        let budget = cx.context.i64_type().const_int(budget, false);
+        cx.call("solvra_fuel_start", &[budget.into()])?;
     }
     let usize_ = |n: u64| cx.usize_ty.const_int(n, false);
     let check = |st: IntValue| -> R<()> {

@@ -174,6 +174,7 @@ impl Session {
             target: Target::host(),
             opt_level: self.opt_level,
             debug: None,
+            fuel: None,
         }
     }
 

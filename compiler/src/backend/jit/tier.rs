@@ -73,6 +73,7 @@ impl HotCompiler {
             target: Target::host(),
             opt_level: self.opt_level,
             debug: None,
+            fuel: super::metered(),
         };
         let object =
             codegen::compile_embedded(prog, &opts, Emit::Object, &embedding).map_err(|e| e.0)?;
