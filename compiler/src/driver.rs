@@ -824,9 +824,11 @@ pub fn run_interp(program: bytecode::Program, tier: Option<(Box<dyn interp::Tier
     if let Some((compiler, threshold)) = tier {
         interp.set_tier_up(compiler, threshold);
     }
+    solvra_rt::debug::tracing::start_from_env();
     let outcome = interp.run();
     solvra_rt::stdout::finish();
     solvra_rt::heap::report_stats_if_enabled();
+    solvra_rt::debug::tracing::finish();
     match outcome {
         Outcome::Done => 0,
         Outcome::Error { message, trace } => {

@@ -316,6 +316,7 @@ extern "C" fn run_program(arg: usize) -> ! {
 fn run_program_body(start: extern "C" fn() -> i32) -> i32 {
     let base = 0u8;
     enter(&base as *const u8);
+    crate::debug::tracing::start_from_env();
     let code = match run_start(start) {
         Ok(()) => 0,
         Err(report) => {
@@ -325,6 +326,7 @@ fn run_program_body(start: extern "C" fn() -> i32) -> i32 {
     };
     stdout::finish();
     heap::report_stats_if_enabled();
+    crate::debug::tracing::finish();
     // SAFETY: keeps `base` (and so this frame, the collector's stack base) in place until here.
     unsafe { std::ptr::read_volatile(&base) };
     code

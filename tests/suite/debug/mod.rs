@@ -1,12 +1,13 @@
 //! Debugging and observability (docs/DEBUGGING.md): stack traces of uncaught errors in every
 //! tier, DWARF of `solvrac build -g` read back by gdb and gimli, `solvrac symbolize`, and the
-//! cost meter.
+//! cost meter, and `SOLVRA_TRACE`.
 
 #![cfg(feature = "llvm")]
 
 mod dwarf;
 mod fuel;
 mod traces;
+mod tracing;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
