@@ -74,6 +74,14 @@ Examples:\n  solvrac build app.svs                 writes ./app\n  solvrac build
         /// (docs/DEBUGGING.md).
         #[arg(short = 'g')]
         debug: bool,
+        /// Count how often each block runs and write a profile when the program ends
+        /// (`NAME.svprof`, or $SOLVRA_PROFILE; read it with `solvrac profile`).
+        #[arg(long)]
+        profile: bool,
+        /// Optimise with the counts of a profile an earlier `--profile` build of the same
+        /// program wrote: they become LLVM branch weights.
+        #[arg(long, value_name = "PROFILE")]
+        profile_use: Option<PathBuf>,
         /// Meter the program: it stops with `instruction budget exhausted` after N bytecode
         /// instructions, or after $SOLVRA_FUEL if that is set when it runs (docs/DEBUGGING.md).
         #[arg(long, value_name = "N")]
@@ -203,6 +211,11 @@ solvrac jit\n  echo 'fn sq(x) { return x * x }\nsq(7)' | solvrac jit"
         #[arg(short = 'M', long = "module-path", value_name = "DIR")]
         module_paths: Vec<PathBuf>,
     },
+    /// Read the profile a `build --profile` executable wrote (docs/DEBUGGING.md).
+    Profile {
+        #[command(subcommand)]
+        action: ProfileAction,
+    },
     /// Map machine-code addresses of a `build -g` executable or object to SolvraScript
     /// functions and `file:line` (its DWARF; docs/DEBUGGING.md).
     #[command(
@@ -262,6 +275,8 @@ fn run(cli: Cli) -> u8 {
             output,
             opt_level,
             debug,
+            profile,
+            profile_use,
             fuel,
             emit,
             linker,
@@ -297,7 +312,22 @@ fn run(cli: Cli) -> u8 {
             };
             match load_bytecode(&file, module_paths) {
                 Some(program) => {
-                    let codegen = codegen_options(target, opt_level, debug, fuel);
+                    let mut codegen = codegen_options(target, opt_level, debug, fuel);
+                    codegen.profile = profile;
+                    if let Some(path) = profile_use {
+                        match std::fs::read_to_string(&path)
+                            .map_err(|e| e.to_string())
+                            .and_then(|text| crate::profile::parse(&text))
+                        {
+                            Ok(blocks) => {
+                                codegen.profile_use = Some(crate::profile::counts(&blocks))
+                            }
+                            Err(e) => {
+                                eprintln!("solvrac: {}: {e}", path.display());
+                                return 1;
+                            }
+                        }
+                    }
                     build(&program, &file, output, codegen, emit, link)
                 }
                 None => 1,
@@ -305,6 +335,7 @@ fn run(cli: Cli) -> u8 {
         }
         #[cfg(feature = "llvm")]
         Command::Symbolize { file, addrs } => symbolize(&file, &addrs),
+        Command::Profile { action } => profile(action),
         Command::Targets => {
             list_targets();
             0
@@ -373,6 +404,28 @@ fn run(cli: Cli) -> u8 {
             None => 1,
         },
     }
+}
+
+/// `solvrac profile …`.
+#[derive(Subcommand, Debug)]
+pub enum ProfileAction {
+    /// The hottest functions and lines, by bytecode instructions executed.
+    Report {
+        /// The profile (`NAME.svprof`).
+        #[arg(value_name = "PROFILE")]
+        file: PathBuf,
+        /// How many functions and lines to list.
+        #[arg(long, value_name = "N", default_value_t = 10)]
+        top: usize,
+    },
+    /// An SVG flame graph of where the instructions went (file, function, line).
+    Flamegraph {
+        #[arg(value_name = "PROFILE")]
+        file: PathBuf,
+        /// The SVG to write (default: the profile's name with extension `.svg`).
+        #[arg(short, long, value_name = "OUT")]
+        output: Option<PathBuf>,
+    },
 }
 
 /// What `solvrac build` writes.
@@ -461,6 +514,8 @@ fn codegen_options(
         opt_level,
         debug,
         fuel,
+        profile: false,
+        profile_use: None,
     }
 }
 
@@ -747,6 +802,53 @@ pub fn load_bytecode(file: &Path, module_paths: Vec<PathBuf>) -> Option<bytecode
         return None;
     }
     Some(code)
+}
+
+/// `solvrac profile report|flamegraph`.
+fn profile(action: ProfileAction) -> u8 {
+    let file = match &action {
+        ProfileAction::Report { file, .. } | ProfileAction::Flamegraph { file, .. } => file,
+    };
+    let blocks = match std::fs::read_to_string(file)
+        .map_err(|e| e.to_string())
+        .and_then(|text| crate::profile::parse(&text))
+    {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("solvrac: {}: {e}", file.display());
+            return 1;
+        }
+    };
+    match action {
+        ProfileAction::Report { top, .. } => {
+            print!("{}", crate::profile::report(&blocks, top));
+            0
+        }
+        ProfileAction::Flamegraph { file, output } => {
+            let out = output.unwrap_or_else(|| file.with_extension("svg"));
+            let lines = crate::profile::folded(&blocks);
+            let mut options = inferno::flamegraph::Options::default();
+            options.title = format!("{} (bytecode instructions)", file.display());
+            options.count_name = "instructions".to_string();
+            let written = std::fs::File::create(&out)
+                .map_err(|e| e.to_string())
+                .and_then(|f| {
+                    inferno::flamegraph::from_lines(
+                        &mut options,
+                        lines.iter().map(String::as_str),
+                        std::io::BufWriter::new(f),
+                    )
+                    .map_err(|e| e.to_string())
+                });
+            match written {
+                Ok(()) => 0,
+                Err(e) => {
+                    eprintln!("solvrac: cannot write {}: {e}", out.display());
+                    1
+                }
+            }
+        }
+    }
 }
 
 /// `solvrac symbolize`: one line per address, `ADDR: FUNCTION (FILE:LINE)` or `ADDR: ??`.

@@ -86,6 +86,7 @@ macro_rules! abi_table {
 use crate::aot::*;
 use crate::cost_meter::{solvra_fuel_charge, solvra_fuel_start};
 use crate::debug::dump::solvra_dump;
+use crate::debug::profile::solvra_profile_start;
 use crate::solvra_rt_version;
 
 abi_table! {
@@ -151,6 +152,8 @@ abi_table! {
     // The cost meter (`cost_meter.rs`), in code built with it.
     solvra_fuel_charge(I32) -> I32;
     solvra_fuel_start(I64) -> Void;
+    // `build --profile` executables (`debug/profile.rs`).
+    solvra_profile_start(Ptr, Usize, Ptr, Usize) -> Void;
     solvra_catch_message(Ptr) -> I32;
     solvra_no_match() -> I32;
     solvra_check_init(Ptr, Ptr, Usize) -> I32;

@@ -327,6 +327,7 @@ fn run_program_body(start: extern "C" fn() -> i32) -> i32 {
     stdout::finish();
     heap::report_stats_if_enabled();
     crate::debug::tracing::finish();
+    crate::debug::profile::finish();
     // SAFETY: keeps `base` (and so this frame, the collector's stack base) in place until here.
     unsafe { std::ptr::read_volatile(&base) };
     code

@@ -160,6 +160,8 @@ fn llvm_ir_snapshots() {
         opt_level: 0,
         debug: None,
         fuel: None,
+        profile: false,
+        profile_use: None,
     };
     for file in svs_files(&repo_root().join("tests/data/ir")) {
         let name = file.file_stem().unwrap().to_string_lossy().to_string();

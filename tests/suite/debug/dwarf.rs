@@ -148,6 +148,8 @@ fn object_for(target: &str, opt_level: u8) -> Vec<u8> {
             dir: dir.to_string_lossy().into_owned(),
         }),
         fuel: None,
+        profile: false,
+        profile_use: None,
     };
     let object = codegen::compile(&bytecode, &opts, Emit::Object).expect("compiles");
     let _ = std::fs::remove_dir_all(&dir);

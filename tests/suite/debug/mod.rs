@@ -6,6 +6,7 @@
 
 mod dwarf;
 mod fuel;
+mod profile;
 mod traces;
 mod tracing;
 

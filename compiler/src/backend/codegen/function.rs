@@ -8,6 +8,7 @@
 //! or to the function's propagation block, which records a stack-trace frame and returns 1.
 
 mod fuel;
+mod weights;
 
 use super::debuginfo::FnDebug;
 use super::module::Ctx;
@@ -439,6 +440,9 @@ impl<'a, 'ctx> FnEmitter<'a, 'ctx> {
         let cx = self.cx;
         self.current = b;
         cx.builder.position_at_end(self.blocks[b.index()]);
+        if let (Some(p), Some(pc)) = (&cx.profile, self.func.block(b).origin) {
+            p.count(cx, self.index, pc)?;
+        }
         if cx.fuel.is_some() {
             self.charge_fuel(b)?;
         }
@@ -466,7 +470,10 @@ impl<'a, 'ctx> FnEmitter<'a, 'ctx> {
                 let c = self.b(*cond)?;
                 let t = self.edge(b, *then)?;
                 let o = self.edge(b, *otherwise)?;
-                cx.builder.build_conditional_branch(c, t, o).map_err(llvm)?;
+                let br = cx.builder.build_conditional_branch(c, t, o).map_err(llvm)?;
+                if cx.profile_use.is_some() {
+                    self.weigh_branch(br, *then, *otherwise)?;
+                }
             }
             Terminator::Return(v) => {
                 let out = self.param(3).into_pointer_value();

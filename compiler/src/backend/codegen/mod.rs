@@ -13,6 +13,7 @@ mod debuginfo;
 mod function;
 pub mod link;
 mod module;
+mod profile;
 pub mod target;
 
 use crate::bytecode::Program;
@@ -42,7 +43,16 @@ pub struct CodegenOptions {
     /// executable starts with this budget unless `SOLVRA_FUEL` sets another; hosted code
     /// (the JIT) leaves the budget to its host.
     pub fuel: Option<u64>,
+    /// Block execution counters, written to a profile when the program ends (`build
+    /// --profile`; executables only).
+    pub profile: bool,
+    /// Execution counts of an earlier profiled run, by bytecode function and block start
+    /// (`build --profile-use`): they become LLVM branch weights.
+    pub profile_use: Option<ProfileCounts>,
 }
+
+/// How often each block ran: `(function index, block start pc)` to count.
+pub type ProfileCounts = std::collections::HashMap<(u32, u32), u64>;
 
 /// A program the native backend cannot compile (yet), or an LLVM failure.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -4,6 +4,7 @@
 
 use super::debuginfo::ModuleDebug;
 use super::function::FnEmitter;
+use super::profile::Counters;
 use super::{CodegenError, CodegenOptions};
 use crate::backend::ir::{verify_function, Const, InstKind};
 use crate::backend::lowering::lower_function;
@@ -48,6 +49,10 @@ pub(super) struct Ctx<'ctx> {
     pub debug: Option<ModuleDebug<'ctx>>,
     /// `CodegenOptions::fuel`.
     pub fuel: Option<u64>,
+    /// The block counters of `build --profile`.
+    pub profile: Option<Counters<'ctx>>,
+    /// `CodegenOptions::profile_use`.
+    pub profile_use: Option<&'ctx super::ProfileCounts>,
 }
 
 impl<'ctx> Ctx<'ctx> {
@@ -285,7 +290,7 @@ pub(super) fn emit_module<'ctx>(
     program: &'ctx Program,
     tm: &TargetMachine,
     embedding: &'ctx Embedding<'ctx>,
-    opts: &CodegenOptions,
+    opts: &'ctx CodegenOptions,
 ) -> R<Module<'ctx>> {
     let module = context.create_module("solvra");
     module.set_triple(&tm.get_triple());
@@ -365,6 +370,9 @@ pub(super) fn emit_module<'ctx>(
             g
         })
         .collect();
+    // Only an executable writes a profile when it ends.
+    let profile =
+        (opts.profile && embedding.start.is_none()).then(|| Counters::new(&module, program));
     let cx = Ctx {
         context,
         module,
@@ -382,6 +390,8 @@ pub(super) fn emit_module<'ctx>(
         embedding,
         debug,
         fuel: opts.fuel,
+        profile,
+        profile_use: opts.profile_use.as_ref(),
     };
     let mut builtins = BTreeSet::new();
     for i in (0..program.functions.len() as u32).filter(|&i| defined(i)) {
@@ -424,6 +434,9 @@ fn emit_start(cx: &Ctx, builtins: &BTreeSet<u16>) -> R<()> {
     b.position_at_end(entry);
     if let Some(d) = &cx.debug {
         d.keep_helpers(cx)?;
+    }
+    if let Some(p) = &cx.profile {
+        p.start(cx)?;
     }
     if let (Some(budget), None) = (cx.fuel, cx.embedding.start) {
         let budget = cx.context.i64_type().const_int(budget, false);

@@ -33,6 +33,8 @@ pub fn compile_program(program: &Program, opt_level: u8) -> Result<Vec<u8>, Code
         opt_level,
         debug: None,
         fuel: metered(),
+        profile: false,
+        profile_use: None,
     };
     let embedding = Embedding {
         start: Some(START),

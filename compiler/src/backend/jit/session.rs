@@ -175,6 +175,8 @@ impl Session {
             opt_level: self.opt_level,
             debug: None,
             fuel: None,
+            profile: false,
+            profile_use: None,
         }
     }
 

@@ -74,6 +74,8 @@ impl HotCompiler {
             opt_level: self.opt_level,
             debug: None,
             fuel: super::metered(),
+            profile: false,
+            profile_use: None,
         };
         let object =
             codegen::compile_embedded(prog, &opts, Emit::Object, &embedding).map_err(|e| e.0)?;
