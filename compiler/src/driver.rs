@@ -78,6 +78,9 @@ Examples:\n  solvrac build app.svs                 writes ./app\n  solvrac build
         /// (`NAME.svprof`, or $SOLVRA_PROFILE; read it with `solvrac profile`).
         #[arg(long)]
         profile: bool,
+        /// Record every SolvraScript call and return in `SOLVRA_TRACE` files (docs/DEBUGGING.md).
+        #[arg(long)]
+        trace: bool,
         /// Optimise with the counts of a profile an earlier `--profile` build of the same
         /// program wrote: they become LLVM branch weights.
         #[arg(long, value_name = "PROFILE")]
@@ -277,6 +280,7 @@ fn run(cli: Cli) -> u8 {
             debug,
             profile,
             profile_use,
+            trace,
             fuel,
             emit,
             linker,
@@ -314,6 +318,7 @@ fn run(cli: Cli) -> u8 {
                 Some(program) => {
                     let mut codegen = codegen_options(target, opt_level, debug, fuel);
                     codegen.profile = profile;
+                    codegen.trace_calls = trace;
                     if let Some(path) = profile_use {
                         match std::fs::read_to_string(&path)
                             .map_err(|e| e.to_string())
@@ -516,6 +521,7 @@ fn codegen_options(
         fuel,
         profile: false,
         profile_use: None,
+        trace_calls: false,
     }
 }
 

@@ -162,6 +162,7 @@ fn llvm_ir_snapshots() {
         fuel: None,
         profile: false,
         profile_use: None,
+        trace_calls: false,
     };
     for file in svs_files(&repo_root().join("tests/data/ir")) {
         let name = file.file_stem().unwrap().to_string_lossy().to_string();

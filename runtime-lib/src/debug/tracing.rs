@@ -4,7 +4,8 @@
 //! Events: each task's running spans on a track of its own (the main program is track 1, the
 //! tasks 2, 3, … in the order they first run), an instant `switch` event at every task switch, collections
 //! (`gc`, with the bytes before and after), and each system call (`syscall`) and HAL
-//! operation (`hal`) with its duration, on the track of the task that made it. Timestamps are
+//! operation (`hal`) with its duration, on the track of the task that made it, and in code built
+//! with `solvrac build --trace` every SolvraScript call (`call`, `B`/`E` pairs). Timestamps are
 //! microseconds since the program started. The events are kept in memory and written when the
 //! program ends (normally, by an uncaught error or by `exit`).
 //!
@@ -106,6 +107,60 @@ pub fn complete(cat: &str, name: &str, start: Instant, args: &str) {
     }
 }
 
+/// A SolvraScript function starts (`B`) or returns (`E`, `name` unused) on the running task's
+/// track: the events of code built with `solvrac build --trace`.
+pub fn call_event(begin: bool, name: &str) {
+    if let Some(t) = lock().as_mut() {
+        let ts = t.us(Instant::now());
+        let track = t.running.0;
+        let event = if begin {
+            format!(
+                r#"{{"ph":"B","cat":"call","name":"{}","pid":1,"tid":{track},"ts":{ts:.3},"args":{{}}}}"#,
+                json_escape(name)
+            )
+        } else {
+            format!(r#"{{"ph":"E","cat":"call","pid":1,"tid":{track},"ts":{ts:.3},"args":{{}}}}"#)
+        };
+        t.events.push(event);
+    }
+}
+
+fn json_escape(s: &str) -> String {
+    let mut out = String::new();
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if (c as u32) < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// `call_event(true, NAME)` for compiled code.
+///
+/// # Safety
+/// `name` points to `len` bytes of UTF-8.
+#[no_mangle]
+pub unsafe extern "C" fn solvra_trace_call(name: *const u8, len: usize) {
+    if enabled() {
+        let name = String::from_utf8_lossy(std::slice::from_raw_parts(name, len));
+        call_event(true, &name);
+    }
+}
+
+/// `call_event(false, …)` for compiled code: the function that called `solvra_trace_call`
+/// last returns (normally or with an error).
+#[no_mangle]
+pub extern "C" fn solvra_trace_return() {
+    if enabled() {
+        call_event(false, "");
+    }
+}
+
 /// The task with `key` (an identity of the task's, 0 for the main program) runs from now on:
 /// ends the span of the one that ran.
 pub fn task_switch(key: u64) {
@@ -160,6 +215,8 @@ mod tests {
         complete("syscall", "__fs_read", t0, "{}");
         task_switch(0x1000);
         complete("gc", "collect", t0, r#"{"before":10,"after":4}"#);
+        call_event(true, "say \"hi\"");
+        call_event(false, "");
         task_switch(0);
         finish();
         assert!(!enabled());
@@ -174,6 +231,8 @@ mod tests {
             r#""cat":"gc","name":"collect","pid":1,"tid":2"#,
             r#""name":"switch","pid":1,"tid":2"#,
             r#""args":{"from":2,"to":1}"#,
+            r#""ph":"B","cat":"call","name":"say \"hi\"","pid":1,"tid":2"#,
+            r#""ph":"E","cat":"call","pid":1,"tid":2"#,
         ] {
             assert!(text.contains(needle), "{needle} missing from {text}");
         }

@@ -150,6 +150,7 @@ fn object_for(target: &str, opt_level: u8) -> Vec<u8> {
         fuel: None,
         profile: false,
         profile_use: None,
+        trace_calls: false,
     };
     let object = codegen::compile(&bytecode, &opts, Emit::Object).expect("compiles");
     let _ = std::fs::remove_dir_all(&dir);

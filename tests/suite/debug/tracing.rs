@@ -1,7 +1,7 @@
 //! `SOLVRA_TRACE`: an async program that reads files, drives a simulated GPIO line and makes
 //! garbage writes, in every tier, a trace that is valid trace-event JSON (checked by Python's
 //! `json` module against the format's rules) with task switches and spans, collections, system
-//! calls and HAL operations.
+//! calls and HAL operations; `build --trace` adds every call and return.
 
 use super::{scratch, text};
 use crate::frontend::repo_root;
@@ -14,10 +14,18 @@ import json, sys
 doc = json.load(open(sys.argv[1]))
 events = doc["traceEvents"]
 kinds = set()
+open_calls = {}
+called = set()
 for e in events:
-    assert e["ph"] in ("X", "i", "M"), e
+    assert e["ph"] in ("X", "i", "M", "B", "E"), e
+    if e["ph"] == "B":
+        open_calls.setdefault(e["tid"], []).append(e["name"])
+        called.add(e["name"])
+    if e["ph"] == "E":
+        assert open_calls.get(e["tid"]), "a return without a call: %s" % e
+        open_calls[e["tid"]].pop()
     assert isinstance(e["pid"], int) and isinstance(e["tid"], int), e
-    assert isinstance(e["name"], str) and e["name"], e
+    assert e["ph"] == "E" or (isinstance(e["name"], str) and e["name"]), e
     if e["ph"] != "M":
         assert isinstance(e["ts"], (int, float)) and e["ts"] >= 0, e
         assert isinstance(e["args"], dict), e
@@ -26,8 +34,11 @@ for e in events:
     kinds.add("%s %s" % (e.get("cat", "meta"), e["ph"]))
     if e.get("cat") == "gc":
         assert e["args"]["before"] >= e["args"]["after"], e
+assert not any(open_calls.values()), "calls that never returned: %s" % open_calls
 for k in sorted(kinds):
     print(k)
+if called:
+    print("called: " + " ".join(sorted(called)))
 names = sorted(set(e["name"] for e in events if e.get("cat") in ("syscall", "hal")))
 print(" ".join(names))
 "#;
@@ -95,6 +106,39 @@ fn an_async_program_writes_a_trace_in_every_tier() {
                 __fs_open __fs_read __hal_close __hal_gpio_request __hal_gpio_set __sys_close\n";
     for (tier, got) in kinds {
         assert_eq!(got, want, "{tier}");
+    }
+}
+
+/// A `build --trace` executable adds a begin and an end event for every call, balanced on
+/// each task's track.
+#[test]
+fn a_trace_build_records_calls_and_returns() {
+    let dir = scratch("trace-calls");
+    let exe = dir.join("async_io");
+    let build = Command::new(env!("CARGO_BIN_EXE_solvrac"))
+        .args(["build", "--trace", "async_io.svs", "-o"])
+        .arg(&exe)
+        .current_dir(repo_root().join("tests/data/tracing"))
+        .output()
+        .expect("solvrac runs");
+    assert!(build.status.success(), "{}", text(&build.stderr));
+    let got = run_traced(&mut Command::new(&exe), &dir.join("calls.json"));
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(got.contains("call B\ncall E\n"), "{got}");
+    let called = got
+        .lines()
+        .find_map(|l| l.strip_prefix("called: "))
+        .expect("calls");
+    // The program's functions and the standard modules' (`fs.open`, `hal.gpio_set`, …).
+    for f in [
+        "<top level>",
+        "blinker",
+        "garbage",
+        "reader",
+        "open",
+        "gpio_set",
+    ] {
+        assert!(called.contains(f), "{f} not in {called}");
     }
 }
 

@@ -7,6 +7,7 @@
 //! raising runtime call is followed by a status check that goes to the block's `try` handler,
 //! or to the function's propagation block, which records a stack-trace frame and returns 1.
 
+mod calls;
 mod fuel;
 mod weights;
 
@@ -120,6 +121,7 @@ impl<'a, 'ctx> FnEmitter<'a, 'ctx> {
             dbg,
         };
         e.params()?;
+        e.trace_call()?;
         cx.builder
             .build_unconditional_branch(e.blocks[0])
             .map_err(llvm)?;
@@ -241,6 +243,7 @@ impl<'a, 'ctx> FnEmitter<'a, 'ctx> {
                 line.into(),
             ],
         )?;
+        self.trace_return()?;
         cx.builder
             .build_return(Some(&cx.context.i32_type().const_int(1, false)))
             .map_err(llvm)?;
@@ -478,6 +481,7 @@ impl<'a, 'ctx> FnEmitter<'a, 'ctx> {
             Terminator::Return(v) => {
                 let out = self.param(3).into_pointer_value();
                 cx.copy(out, self.v(*v)?)?;
+                self.trace_return()?;
                 cx.builder
                     .build_return(Some(&cx.context.i32_type().const_zero()))
                     .map_err(llvm)?;

@@ -49,6 +49,8 @@ pub struct CodegenOptions {
     /// Execution counts of an earlier profiled run, by bytecode function and block start
     /// (`build --profile-use`): they become LLVM branch weights.
     pub profile_use: Option<ProfileCounts>,
+    /// Every function reports its calls and returns to `SOLVRA_TRACE` (`build --trace`).
+    pub trace_calls: bool,
 }
 
 /// How often each block ran: `(function index, block start pc)` to count.

@@ -53,6 +53,8 @@ pub(super) struct Ctx<'ctx> {
     pub profile: Option<Counters<'ctx>>,
     /// `CodegenOptions::profile_use`.
     pub profile_use: Option<&'ctx super::ProfileCounts>,
+    /// `CodegenOptions::trace_calls`.
+    pub trace_calls: bool,
 }
 
 impl<'ctx> Ctx<'ctx> {
@@ -392,6 +394,7 @@ pub(super) fn emit_module<'ctx>(
         fuel: opts.fuel,
         profile,
         profile_use: opts.profile_use.as_ref(),
+        trace_calls: opts.trace_calls,
     };
     let mut builtins = BTreeSet::new();
     for i in (0..program.functions.len() as u32).filter(|&i| defined(i)) {

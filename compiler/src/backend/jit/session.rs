@@ -177,6 +177,7 @@ impl Session {
             fuel: None,
             profile: false,
             profile_use: None,
+            trace_calls: false,
         }
     }
 
