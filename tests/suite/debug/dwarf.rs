@@ -54,8 +54,18 @@ fn build(dir: &Path, extra: &[&str]) {
     );
 }
 
+/// gdb comes from `scripts/setup.sh`; outside CI a machine without it skips the test with a
+/// message.
 #[test]
 fn gdb_breaks_at_a_line_and_shows_frames_and_variables() {
+    if Command::new("gdb").arg("--version").output().is_err() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "gdb missing: run scripts/setup.sh"
+        );
+        eprintln!("gdb test skipped: gdb is not installed (scripts/setup.sh installs it)");
+        return;
+    }
     let dir = program("gdb");
     build(&dir, &[]);
     let script = repo_root().join("runtime-lib/gdb/solvra.py");
