@@ -8,7 +8,7 @@ use super::profile::Counters;
 use super::{CodegenError, CodegenOptions};
 use crate::backend::ir::{verify_function, Const, InstKind};
 use crate::backend::lowering::lower_function;
-use crate::bytecode::{Constant, Program};
+use crate::bytecode::{blocks, Constant, Program};
 use inkwell::builder::Builder;
 use inkwell::context::Context;
 use inkwell::module::{Linkage, Module};
@@ -49,6 +49,9 @@ pub(super) struct Ctx<'ctx> {
     pub debug: Option<ModuleDebug<'ctx>>,
     /// `CodegenOptions::fuel`.
     pub fuel: Option<u64>,
+    /// With the cost meter: what entering each pc of each function costs
+    /// (`bytecode::blocks::costs`).
+    pub fuel_costs: Vec<Vec<u32>>,
     /// The block counters of `build --profile`.
     pub profile: Option<Counters<'ctx>>,
     /// `CodegenOptions::profile_use`.
@@ -392,6 +395,10 @@ pub(super) fn emit_module<'ctx>(
         embedding,
         debug,
         fuel: opts.fuel,
+        fuel_costs: match opts.fuel {
+            Some(_) => program.functions.iter().map(blocks::costs).collect(),
+            None => Vec::new(),
+        },
         profile,
         profile_use: opts.profile_use.as_ref(),
         trace_calls: opts.trace_calls,

@@ -5,7 +5,6 @@
 
 use super::{FnEmitter, R};
 use crate::backend::ir::Block;
-use crate::bytecode::blocks;
 
 impl<'a, 'ctx> FnEmitter<'a, 'ctx> {
     /// Charges block `b`'s bytecode instructions, if it starts a bytecode block; the builder
@@ -14,9 +13,8 @@ impl<'a, 'ctx> FnEmitter<'a, 'ctx> {
         let Some(pc) = self.func.block(b).origin else {
             return Ok(());
         };
-        let code = &self.program.functions[self.index as usize];
-        let cost = blocks::costs(code)[pc as usize];
-        self.line = code.line_at(pc as usize);
+        let cost = self.cx.fuel_costs[self.index as usize][pc as usize];
+        self.line = self.program.functions[self.index as usize].line_at(pc as usize);
         if let Some(d) = &self.dbg {
             d.at(self.cx, self.line);
         }
