@@ -165,6 +165,9 @@ which functions the JIT compiles"
         /// point in every tier (default: $SOLVRA_FUEL, or no limit; docs/DEBUGGING.md).
         #[arg(long, value_name = "N")]
         fuel: Option<u64>,
+        /// Record every call and return in the `SOLVRA_TRACE` file (docs/DEBUGGING.md).
+        #[arg(long)]
+        trace: bool,
         /// Extra directory to search for imported scripts (repeatable).
         #[arg(short = 'M', long = "module-path", value_name = "DIR")]
         module_paths: Vec<PathBuf>,
@@ -353,9 +356,11 @@ fn run(cli: Cli) -> u8 {
             no_cache,
             opt_level,
             fuel,
+            trace,
             module_paths,
         } => match load_bytecode(&file, module_paths) {
             Some(program) => {
+                solvra_rt::debug::tracing::set_call_events(trace);
                 // Before anything is compiled or loaded: both look at whether a budget is set.
                 match fuel.map_or_else(solvra_rt::cost_meter::budget_from_env, |n| Ok(Some(n))) {
                     Ok(budget) => solvra_rt::cost_meter::set_budget(budget),

@@ -84,6 +84,8 @@ pub struct Interp {
     /// With a cost-meter budget: what entering each pc of each function costs
     /// (`bytecode::blocks::costs`).
     pub(crate) fuel: Option<Rc<Vec<Vec<u32>>>>,
+    /// Calls and returns go to the `SOLVRA_TRACE` recorder (`run --trace`).
+    pub(crate) trace_calls: bool,
 }
 
 thread_local! {
@@ -140,6 +142,7 @@ impl Interp {
             // The budget is set before the program is loaded (`run --fuel`, SOLVRA_FUEL).
             fuel: solvra_rt::cost_meter::enabled()
                 .then(|| Rc::new(prog.functions.iter().map(blocks::costs).collect())),
+            trace_calls: solvra_rt::debug::tracing::call_events(),
             prog,
         });
         let _guard = heap::add_root(&*interp as &dyn RootSource as *const dyn RootSource);

@@ -23,6 +23,8 @@ pub const ENV: &str = "SOLVRA_TRACE";
 pub const MAIN_TRACK: u32 = 1;
 
 static ON: AtomicBool = AtomicBool::new(false);
+/// Whether the interpreter and the JIT record calls (`solvrac run --trace`).
+static CALLS: AtomicBool = AtomicBool::new(false);
 static TRACE: Mutex<Option<Trace>> = Mutex::new(None);
 
 struct Trace {
@@ -73,6 +75,17 @@ impl Trace {
 #[inline]
 pub fn enabled() -> bool {
     ON.load(Ordering::Relaxed)
+}
+
+/// Makes the interpreter and the JIT record every call and return (`solvrac run --trace`);
+/// set before the program is loaded. Native code records them if it was built with `--trace`.
+pub fn set_call_events(on: bool) {
+    CALLS.store(on, Ordering::Relaxed);
+}
+
+/// Whether `set_call_events` asked for call events.
+pub fn call_events() -> bool {
+    CALLS.load(Ordering::Relaxed)
 }
 
 /// Starts recording if `SOLVRA_TRACE` names a file (the tiers call this as a program starts).

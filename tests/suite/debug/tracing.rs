@@ -1,7 +1,7 @@
 //! `SOLVRA_TRACE`: an async program that reads files, drives a simulated GPIO line and makes
 //! garbage writes, in every tier, a trace that is valid trace-event JSON (checked by Python's
 //! `json` module against the format's rules) with task switches and spans, collections, system
-//! calls and HAL operations; `build --trace` adds every call and return.
+//! calls and HAL operations; `build --trace` and `run --trace` add every call and return.
 
 use super::{scratch, text};
 use crate::frontend::repo_root;
@@ -109,36 +109,62 @@ fn an_async_program_writes_a_trace_in_every_tier() {
     }
 }
 
-/// A `build --trace` executable adds a begin and an end event for every call, balanced on
-/// each task's track.
+/// `build --trace` executables and `run --trace` in every tier add a begin and an end event
+/// for every call, balanced on each task's track, naming the same functions.
 #[test]
-fn a_trace_build_records_calls_and_returns() {
+fn traced_calls_and_returns_in_every_tier() {
     let dir = scratch("trace-calls");
+    let solvrac = env!("CARGO_BIN_EXE_solvrac");
     let exe = dir.join("async_io");
-    let build = Command::new(env!("CARGO_BIN_EXE_solvrac"))
+    let build = Command::new(solvrac)
         .args(["build", "--trace", "async_io.svs", "-o"])
         .arg(&exe)
         .current_dir(repo_root().join("tests/data/tracing"))
         .output()
         .expect("solvrac runs");
     assert!(build.status.success(), "{}", text(&build.stderr));
-    let got = run_traced(&mut Command::new(&exe), &dir.join("calls.json"));
+    let mut calls = Vec::new();
+    for tier in ["native", "interp", "jit", "auto"] {
+        let mut cmd = if tier == "native" {
+            Command::new(&exe)
+        } else {
+            let mut c = Command::new(solvrac);
+            c.args([
+                "run",
+                "--trace",
+                &format!("--tier={tier}"),
+                "--jit-threshold=1",
+            ])
+            .arg("async_io.svs")
+            .env("SOLVRAC_CACHE_DIR", dir.join("cache"));
+            c
+        };
+        let got = run_traced(&mut cmd, &dir.join(format!("{tier}.json")));
+        assert!(got.contains("call B\ncall E\n"), "{tier}: {got}");
+        let called = got
+            .lines()
+            .find_map(|l| l.strip_prefix("called: "))
+            .expect("calls")
+            .to_string();
+        // The program's functions and the standard modules' (`fs.open`, `hal.gpio_set`, …).
+        for f in [
+            "<top level>",
+            "blinker",
+            "garbage",
+            "reader",
+            "open",
+            "gpio_set",
+        ] {
+            assert!(called.contains(f), "{tier}: {f} not in {called}");
+        }
+        calls.push((tier, called));
+    }
     let _ = std::fs::remove_dir_all(&dir);
-    assert!(got.contains("call B\ncall E\n"), "{got}");
-    let called = got
-        .lines()
-        .find_map(|l| l.strip_prefix("called: "))
-        .expect("calls");
-    // The program's functions and the standard modules' (`fs.open`, `hal.gpio_set`, …).
-    for f in [
-        "<top level>",
-        "blinker",
-        "garbage",
-        "reader",
-        "open",
-        "gpio_set",
-    ] {
-        assert!(called.contains(f), "{f} not in {called}");
+    for (tier, called) in &calls[1..] {
+        assert_eq!(
+            called, &calls[0].1,
+            "{tier} calls other functions than native code"
+        );
     }
 }
 

@@ -38,7 +38,7 @@ impl Cache {
     }
 
     /// The key of a program compiled at `opt_level` for the JIT (with or without the cost
-    /// meter).
+    /// meter and call events).
     pub fn key(program: &Program, opt_level: u8) -> Vec<u8> {
         let target = Target::host();
         let exe = std::env::current_exe()
@@ -51,10 +51,14 @@ impl Cache {
             target.triple,
             target.cpu,
             target.features,
-            if super::metered().is_some() {
-                " fuel"
-            } else {
-                ""
+            match (
+                super::metered().is_some(),
+                solvra_rt::debug::tracing::call_events()
+            ) {
+                (false, false) => "",
+                (true, false) => " fuel",
+                (false, true) => " trace",
+                (true, true) => " fuel trace",
             }
         )
         .into_bytes();

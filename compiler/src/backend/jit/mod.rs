@@ -35,7 +35,7 @@ pub fn compile_program(program: &Program, opt_level: u8) -> Result<Vec<u8>, Code
         fuel: metered(),
         profile: false,
         profile_use: None,
-        trace_calls: false,
+        trace_calls: solvra_rt::debug::tracing::call_events(),
     };
     let embedding = Embedding {
         start: Some(START),

@@ -76,7 +76,7 @@ impl HotCompiler {
             fuel: super::metered(),
             profile: false,
             profile_use: None,
-            trace_calls: false,
+            trace_calls: solvra_rt::debug::tracing::call_events(),
         };
         let object =
             codegen::compile_embedded(prog, &opts, Emit::Object, &embedding).map_err(|e| e.0)?;
