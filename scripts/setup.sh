@@ -46,6 +46,8 @@ PACKAGES=(
   # The device tests boot Debian's arm64 kernel on qemu's `virt` machine (docs/HAL_KERNEL.md); cpio
   # packs their initramfs.
   qemu-system-arm cpio
+  # The debugger test drives gdb in batch mode over a `build -g` executable (docs/DEBUGGING.md).
+  gdb
 )
 # Nice to have (hyperfine and the Lua peers are for benches/run.sh); a missing one is a warning, not a failure.
 OPTIONAL_PACKAGES=(hyperfine lua5.4 luajit)

@@ -70,6 +70,25 @@ Examples:\n  solvrac build app.svs                 writes ./app\n  solvrac build
         /// Optimisation level 0–3 (LLVM's new pass manager pipelines).
         #[arg(short = 'O', value_name = "LEVEL", default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..=3))]
         opt_level: u8,
+        /// Debug information (DWARF): functions, line tables and variables for gdb
+        /// (docs/DEBUGGING.md).
+        #[arg(short = 'g')]
+        debug: bool,
+        /// Count how often each block runs and write a profile when the program ends
+        /// (`NAME.svprof`, or $SOLVRA_PROFILE; read it with `solvrac profile`).
+        #[arg(long)]
+        profile: bool,
+        /// Record every SolvraScript call and return in `SOLVRA_TRACE` files (docs/DEBUGGING.md).
+        #[arg(long)]
+        trace: bool,
+        /// Optimise with the counts of a profile an earlier `--profile` build of the same
+        /// program wrote: they become LLVM branch weights.
+        #[arg(long, value_name = "PROFILE")]
+        profile_use: Option<PathBuf>,
+        /// Meter the program: it stops with `instruction budget exhausted` after N bytecode
+        /// instructions, or after $SOLVRA_FUEL if that is set when it runs (docs/DEBUGGING.md).
+        #[arg(long, value_name = "N")]
+        fuel: Option<u64>,
         /// What to write: an executable (default), an object file, LLVM IR, assembly, or Solvra IR.
         #[arg(long, value_enum, default_value_t = EmitKind::Exe)]
         emit: EmitKind,
@@ -142,6 +161,13 @@ which functions the JIT compiles"
         /// Optimisation level 0–3 of JIT-compiled code.
         #[arg(short = 'O', value_name = "LEVEL", default_value_t = 1, value_parser = clap::value_parser!(u8).range(0..=3))]
         opt_level: u8,
+        /// Stop with `instruction budget exhausted` after N bytecode instructions, at the same
+        /// point in every tier (default: $SOLVRA_FUEL, or no limit; docs/DEBUGGING.md).
+        #[arg(long, value_name = "N")]
+        fuel: Option<u64>,
+        /// Record every call and return in the `SOLVRA_TRACE` file (docs/DEBUGGING.md).
+        #[arg(long)]
+        trace: bool,
         /// Extra directory to search for imported scripts (repeatable).
         #[arg(short = 'M', long = "module-path", value_name = "DIR")]
         module_paths: Vec<PathBuf>,
@@ -191,6 +217,23 @@ solvrac jit\n  echo 'fn sq(x) { return x * x }\nsq(7)' | solvrac jit"
         #[arg(short = 'M', long = "module-path", value_name = "DIR")]
         module_paths: Vec<PathBuf>,
     },
+    /// Read the profile a `build --profile` executable wrote (docs/DEBUGGING.md).
+    Profile {
+        #[command(subcommand)]
+        action: ProfileAction,
+    },
+    /// Map machine-code addresses of a `build -g` executable or object to SolvraScript
+    /// functions and `file:line` (its DWARF; docs/DEBUGGING.md).
+    #[command(
+        after_help = "Addresses are hexadecimal (with or without 0x), as the file's own (unrelocated) addresses.\nExample:\n  solvrac symbolize app 0x15983 0x15a10"
+    )]
+    Symbolize {
+        /// The executable or object file.
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+        #[arg(value_name = "ADDR", required = true)]
+        addrs: Vec<String>,
+    },
     /// Explain a compile-time error code, e.g. `solvrac explain E0301`.
     #[command(after_help = "Run `solvrac explain --list` to see every code.")]
     Explain {
@@ -237,6 +280,11 @@ fn run(cli: Cli) -> u8 {
             file,
             output,
             opt_level,
+            debug,
+            profile,
+            profile_use,
+            trace,
+            fuel,
             emit,
             linker,
             target,
@@ -270,11 +318,32 @@ fn run(cli: Cli) -> u8 {
                 allow_device,
             };
             match load_bytecode(&file, module_paths) {
-                Some(program) => build(&program, &file, output, opt_level, emit, target, link),
+                Some(program) => {
+                    let mut codegen = codegen_options(target, opt_level, debug, fuel);
+                    codegen.profile = profile;
+                    codegen.trace_calls = trace;
+                    if let Some(path) = profile_use {
+                        match std::fs::read_to_string(&path)
+                            .map_err(|e| e.to_string())
+                            .and_then(|text| crate::profile::parse(&text))
+                        {
+                            Ok(blocks) => {
+                                codegen.profile_use = Some(crate::profile::counts(&blocks))
+                            }
+                            Err(e) => {
+                                eprintln!("solvrac: {}: {e}", path.display());
+                                return 1;
+                            }
+                        }
+                    }
+                    build(&program, &file, output, codegen, emit, link)
+                }
                 None => 1,
             }
         }
         #[cfg(feature = "llvm")]
+        Command::Symbolize { file, addrs } => symbolize(&file, &addrs),
+        Command::Profile { action } => profile(action),
         Command::Targets => {
             list_targets();
             0
@@ -286,9 +355,20 @@ fn run(cli: Cli) -> u8 {
             verbose,
             no_cache,
             opt_level,
+            fuel,
+            trace,
             module_paths,
         } => match load_bytecode(&file, module_paths) {
             Some(program) => {
+                solvra_rt::debug::tracing::set_call_events(trace);
+                // Before anything is compiled or loaded: both look at whether a budget is set.
+                match fuel.map_or_else(solvra_rt::cost_meter::budget_from_env, |n| Ok(Some(n))) {
+                    Ok(budget) => solvra_rt::cost_meter::set_budget(budget),
+                    Err(e) => {
+                        eprintln!("solvrac: {e}");
+                        return 2;
+                    }
+                }
                 let options = RunOptions {
                     opt_level,
                     jit_threshold,
@@ -334,6 +414,28 @@ fn run(cli: Cli) -> u8 {
             None => 1,
         },
     }
+}
+
+/// `solvrac profile …`.
+#[derive(Subcommand, Debug)]
+pub enum ProfileAction {
+    /// The hottest functions and lines, by bytecode instructions executed.
+    Report {
+        /// The profile (`NAME.svprof`).
+        #[arg(value_name = "PROFILE")]
+        file: PathBuf,
+        /// How many functions and lines to list.
+        #[arg(long, value_name = "N", default_value_t = 10)]
+        top: usize,
+    },
+    /// An SVG flame graph of where the instructions went (file, function, line).
+    Flamegraph {
+        #[arg(value_name = "PROFILE")]
+        file: PathBuf,
+        /// The SVG to write (default: the profile's name with extension `.svg`).
+        #[arg(short, long, value_name = "OUT")]
+        output: Option<PathBuf>,
+    },
 }
 
 /// What `solvrac build` writes.
@@ -402,17 +504,42 @@ struct LinkOptions {
     allow_device: Vec<String>,
 }
 
+/// Code generation options of `build`; with `-g`, the compilation directory is the working
+/// directory, which module names (paths as the frontend loaded them) are relative to.
+#[cfg(feature = "llvm")]
+fn codegen_options(
+    target: crate::backend::codegen::Target,
+    opt_level: u8,
+    debug: bool,
+    fuel: Option<u64>,
+) -> crate::backend::codegen::CodegenOptions {
+    use crate::backend::codegen::{CodegenOptions, DebugInfo};
+    let debug = debug.then(|| DebugInfo {
+        dir: std::env::current_dir()
+            .map(|d| d.to_string_lossy().into_owned())
+            .unwrap_or_else(|_| ".".to_string()),
+    });
+    CodegenOptions {
+        target,
+        opt_level,
+        debug,
+        fuel,
+        profile: false,
+        profile_use: None,
+        trace_calls: false,
+    }
+}
+
 #[cfg(feature = "llvm")]
 fn build(
     program: &bytecode::Program,
     file: &Path,
     output: Option<PathBuf>,
-    opt_level: u8,
+    opts: crate::backend::codegen::CodegenOptions,
     emit: EmitKind,
-    target: crate::backend::codegen::Target,
     link_opts: LinkOptions,
 ) -> u8 {
-    use crate::backend::codegen::{self, link, CodegenOptions, Emit};
+    use crate::backend::codegen::{self, link, Emit};
     if emit == EmitKind::Sir {
         return print_sir(program, true);
     }
@@ -420,7 +547,6 @@ fn build(
         .file_stem()
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from("a.out"));
-    let opts = CodegenOptions { target, opt_level };
     let (kind, ext) = match emit {
         EmitKind::Obj => (Emit::Object, Some("o")),
         EmitKind::LlvmIr => (Emit::LlvmIr, Some("ll")),
@@ -689,6 +815,96 @@ pub fn load_bytecode(file: &Path, module_paths: Vec<PathBuf>) -> Option<bytecode
     Some(code)
 }
 
+/// `solvrac profile report|flamegraph`.
+fn profile(action: ProfileAction) -> u8 {
+    let file = match &action {
+        ProfileAction::Report { file, .. } | ProfileAction::Flamegraph { file, .. } => file,
+    };
+    let blocks = match std::fs::read_to_string(file)
+        .map_err(|e| e.to_string())
+        .and_then(|text| crate::profile::parse(&text))
+    {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("solvrac: {}: {e}", file.display());
+            return 1;
+        }
+    };
+    match action {
+        ProfileAction::Report { top, .. } => {
+            print!("{}", crate::profile::report(&blocks, top));
+            0
+        }
+        ProfileAction::Flamegraph { file, output } => {
+            let out = output.unwrap_or_else(|| file.with_extension("svg"));
+            let lines = crate::profile::folded(&blocks);
+            let mut options = inferno::flamegraph::Options::default();
+            options.title = format!("{} (bytecode instructions)", file.display());
+            options.count_name = "instructions".to_string();
+            let written = std::fs::File::create(&out)
+                .map_err(|e| e.to_string())
+                .and_then(|f| {
+                    inferno::flamegraph::from_lines(
+                        &mut options,
+                        lines.iter().map(String::as_str),
+                        std::io::BufWriter::new(f),
+                    )
+                    .map_err(|e| e.to_string())
+                });
+            match written {
+                Ok(()) => 0,
+                Err(e) => {
+                    eprintln!("solvrac: cannot write {}: {e}", out.display());
+                    1
+                }
+            }
+        }
+    }
+}
+
+/// `solvrac symbolize`: one line per address, `ADDR: FUNCTION (FILE:LINE)` or `ADDR: ??`.
+fn symbolize(file: &Path, addrs: &[String]) -> u8 {
+    let mut parsed = Vec::new();
+    for a in addrs {
+        match u64::from_str_radix(a.trim_start_matches("0x").trim_start_matches("0X"), 16) {
+            Ok(v) => parsed.push(v),
+            Err(_) => {
+                eprintln!("solvrac: '{a}' is not a hexadecimal address");
+                return 2;
+            }
+        }
+    }
+    let data = match std::fs::read(file)
+        .map_err(|e| e.to_string())
+        .and_then(|bytes| crate::symbolize::DebugData::read(&bytes))
+    {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("solvrac: {}: {e}", file.display());
+            return 1;
+        }
+    };
+    if data.sequences.is_empty() {
+        eprintln!(
+            "solvrac: {} has no line tables; build it with `solvrac build -g`",
+            file.display()
+        );
+        return 1;
+    }
+    for a in parsed {
+        match data.lookup(a) {
+            Some(at) => println!(
+                "{a:#x}: {} ({}:{})",
+                at.function.as_deref().unwrap_or("??"),
+                at.file,
+                at.line
+            ),
+            None => println!("{a:#x}: ??"),
+        }
+    }
+    0
+}
+
 /// Writes a listing to stdout. A reader that stops early (`solvrac disasm app.svs | head`) is
 /// not an error: the rest of the listing is dropped, as other command-line tools do.
 fn write_stdout(text: &str) {
@@ -721,7 +937,11 @@ fn print_sir(program: &bytecode::Program, optimized: bool) -> u8 {
         return 0;
     }
     let all: Vec<u32> = (0..lowered.len() as u32).collect();
-    match crate::backend::opt::optimize(program, lowered, &all, true) {
+    let scope = crate::backend::opt::Scope {
+        whole_program: true,
+        keep_locals: false,
+    };
+    match crate::backend::opt::optimize(program, lowered, &all, scope) {
         Ok(o) => {
             for func in &o.functions {
                 write_stdout(&ir::print_function(func));
@@ -755,9 +975,11 @@ pub fn run_interp(program: bytecode::Program, tier: Option<(Box<dyn interp::Tier
     if let Some((compiler, threshold)) = tier {
         interp.set_tier_up(compiler, threshold);
     }
+    solvra_rt::debug::tracing::start_from_env();
     let outcome = interp.run();
     solvra_rt::stdout::finish();
     solvra_rt::heap::report_stats_if_enabled();
+    solvra_rt::debug::tracing::finish();
     match outcome {
         Outcome::Done => 0,
         Outcome::Error { message, trace } => {

@@ -9,5 +9,7 @@ pub mod bytecode;
 pub mod driver;
 pub mod frontend;
 pub mod interp;
+pub mod profile;
 #[cfg(feature = "llvm")]
 pub mod repl;
+pub mod symbolize;

@@ -84,6 +84,10 @@ macro_rules! abi_table {
 }
 
 use crate::aot::*;
+use crate::cost_meter::{solvra_fuel_charge, solvra_fuel_start};
+use crate::debug::dump::solvra_dump;
+use crate::debug::profile::solvra_profile_start;
+use crate::debug::tracing::{solvra_trace_call, solvra_trace_return};
 use crate::solvra_rt_version;
 
 abi_table! {
@@ -148,6 +152,16 @@ abi_table! {
     solvra_call_depth() -> I32;
     solvra_set_call_depth(I32) -> Void;
     solvra_trace_push(Ptr, Usize, Ptr, Usize, I32) -> Void;
+    // For debuggers: `-g` code keeps it linked (debug/dump.rs).
+    solvra_dump(Ptr) -> Ptr;
+    // The cost meter (`cost_meter.rs`), in code built with it.
+    solvra_fuel_charge(I32) -> I32;
+    solvra_fuel_start(I64) -> Void;
+    // `build --profile` executables (`debug/profile.rs`).
+    solvra_profile_start(Ptr, Usize, Ptr, Usize) -> Void;
+    // `build --trace` code (`debug/tracing.rs`).
+    solvra_trace_call(Ptr, Usize) -> Void;
+    solvra_trace_return() -> Void;
     solvra_catch_message(Ptr) -> I32;
     solvra_no_match() -> I32;
     solvra_check_init(Ptr, Ptr, Usize) -> I32;

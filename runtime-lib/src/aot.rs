@@ -238,6 +238,13 @@ pub fn take_trace() -> Vec<String> {
     TRACE.with(|t| std::mem::take(&mut *t.borrow_mut()))
 }
 
+/// Hands frames another tier recorded (innermost first) to the trace compiled code continues:
+/// an error that leaves that tier's code for a runtime caller that compiled code called (a
+/// builtin's callback) keeps its frames, and a `catch` in compiled code drops them.
+pub fn continue_trace(frames: Vec<String>) {
+    TRACE.with(|t| t.borrow_mut().extend(frames));
+}
+
 /// Prepares the current thread for compiled code: the collector's stack base (`base` is an
 /// address in the outermost frame that runs compiled code), the call hook and the clock. The
 /// JIT calls it once per thread it runs programs or REPL inputs on.
@@ -323,6 +330,7 @@ extern "C" fn run_program(arg: usize) -> ! {
 fn run_program_body(start: extern "C" fn() -> i32) -> i32 {
     let base = 0u8;
     enter(&base as *const u8);
+    crate::debug::tracing::start_from_env();
     let code = match run_start(start) {
         Ok(()) => 0,
         Err(report) => {
@@ -332,6 +340,8 @@ fn run_program_body(start: extern "C" fn() -> i32) -> i32 {
     };
     stdout::finish();
     heap::report_stats_if_enabled();
+    crate::debug::tracing::finish();
+    crate::debug::profile::finish();
     // SAFETY: keeps `base` (and so this frame, the collector's stack base) in place until here.
     unsafe { std::ptr::read_volatile(&base) };
     code

@@ -7,7 +7,7 @@
 //! Layout: `value` (the tagged value), `heap` (headers, allocation, the collector), one module
 //! per heap type (`string`, `array`, `object`, `function`, `task`, `handle`), `error`, the
 //! operators (`ops`), the display format (`display`), buffered output (`stdout`), calls back
-//! into the executing tier (`callback`), `json`, `builtins`, `ipc` (JSON-RPC message classification), the task `scheduler`, and `abi`, the one table of C
+//! into the executing tier (`callback`), `json`, `builtins`, `ipc` (JSON-RPC message classification), the task `scheduler`, `cost_meter` (the instruction budget), `debug` (support for debuggers), and `abi`, the one table of C
 //! functions that compiled code calls.
 //! docs/MEMORY_MODEL.md describes the layouts and the collector.
 
@@ -16,6 +16,8 @@ pub mod aot;
 pub mod array;
 pub mod builtins;
 pub mod callback;
+pub mod cost_meter;
+pub mod debug;
 pub mod display;
 pub mod error;
 pub mod function;

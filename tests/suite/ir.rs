@@ -42,7 +42,11 @@ fn optimized(code: &Program) -> Result<opt::Optimized, ir::IrError> {
         .map(|i| lower_function(code, i).expect("lowers"))
         .collect();
     let all: Vec<u32> = (0..lowered.len() as u32).collect();
-    opt::optimize(code, lowered, &all, true)
+    let scope = opt::Scope {
+        whole_program: true,
+        keep_locals: false,
+    };
+    opt::optimize(code, lowered, &all, scope)
 }
 
 #[test]
@@ -211,6 +215,11 @@ fn llvm_ir_snapshots() {
     let opts = CodegenOptions {
         target: Target::host(),
         opt_level: 0,
+        debug: None,
+        fuel: None,
+        profile: false,
+        profile_use: None,
+        trace_calls: false,
     };
     for file in svs_files(&repo_root().join("tests/data/ir")) {
         let name = file.file_stem().unwrap().to_string_lossy().to_string();

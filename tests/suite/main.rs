@@ -4,6 +4,7 @@
 mod abi;
 mod bench_workloads;
 mod conformance;
+mod debug;
 mod differential;
 mod frontend;
 mod hal;

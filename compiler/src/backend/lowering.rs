@@ -10,7 +10,7 @@
 //! its stack. Source lines come from the bytecode line table.
 
 use super::ir::{BinOp, Block, Builder, Const, Function, InstKind, Terminator, Type, Value};
-use crate::bytecode::{FunctionCode, Op, Program};
+use crate::bytecode::{blocks, FunctionCode, Op, Program};
 use std::collections::BTreeSet;
 
 /// Why a function could not be lowered.
@@ -68,35 +68,7 @@ impl<'a, 'f> Lowerer<'a, 'f> {
     }
 
     fn target(pc: usize, offset: i32) -> usize {
-        (pc as i64 + 1 + offset as i64) as usize
-    }
-
-    fn find_starts(&mut self) {
-        let code = &self.code.code;
-        let mut starts = BTreeSet::new();
-        starts.insert(0);
-        for h in &self.code.handlers {
-            starts.insert(h.start as usize);
-            starts.insert(h.end as usize);
-            starts.insert(h.target as usize);
-        }
-        for (pc, op) in code.iter().enumerate() {
-            match *op {
-                Op::Jump { offset }
-                | Op::JumpIfFalse { offset }
-                | Op::JumpIfTrue { offset }
-                | Op::JumpIfArgGiven { offset, .. }
-                | Op::IterNext { offset, .. } => {
-                    starts.insert(Self::target(pc, offset));
-                    starts.insert(pc + 1);
-                }
-                Op::Return | Op::Throw | Op::NoMatch => {
-                    starts.insert(pc + 1);
-                }
-                _ => {}
-            }
-        }
-        self.starts = starts.into_iter().filter(|&s| s < code.len()).collect();
+        blocks::target(pc, offset)
     }
 
     fn block_at(&self, pc: usize) -> Result<usize, LowerError> {
@@ -115,7 +87,7 @@ impl<'a, 'f> Lowerer<'a, 'f> {
     }
 
     fn run(mut self) -> Result<(), LowerError> {
-        self.find_starts();
+        self.starts = blocks::starts(self.code);
         let n = self.starts.len();
         self.blocks.push(Block(0));
         for _ in 1..n {
@@ -140,6 +112,7 @@ impl<'a, 'f> Lowerer<'a, 'f> {
                 None => None,
             };
             self.b.set_handler(self.blocks[i], handler);
+            self.b.set_origin(self.blocks[i], start as u32);
             let Some(depth) = self.depths[i] else {
                 // Unreachable in the bytecode: give it a harmless body.
                 self.b.switch_to(self.blocks[i]);

@@ -11,14 +11,18 @@
 //! The payload is: entry module (u32); constants (count, then a tag byte 0 int/1 float/2 string
 //! and the value: i64, f64 bits, or length-prefixed UTF-8); modules (name, globals, init,
 //! exports, main); functions (name, module, params, required, flags, locals, captures, line
-//! table, handlers, code as the encoded instructions of `op.rs`). Counts and lengths are u32
-//! LE. `read` checks everything it can about the structure; `verify` then checks the meaning.
+//! table, handlers, code as the encoded instructions of `op.rs`, and from version 2 the names
+//! of the locals: count, then slot (u16) and name each). Counts and lengths are u32 LE.
+//! `read` checks everything it can about the structure; `verify` then checks the meaning.
+//! Version 1 files (without local names) are still read.
 
 use super::op::DecodeError;
 use super::{Capture, Constant, FunctionCode, Handler, ModuleCode, Op, Program};
 
 pub const MAGIC: &[u8; 4] = b"SVC\0";
-pub const VERSION: u32 = 1;
+pub const VERSION: u32 = 2;
+/// The oldest version `read` accepts.
+pub const OLDEST_VERSION: u32 = 1;
 
 /// A malformed `.svc` file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -117,6 +121,11 @@ pub fn write(p: &Program) -> Vec<u8> {
         for op in &f.code {
             op.encode(&mut w);
         }
+        u32_(&mut w, f.local_names.len() as u32);
+        for (slot, name) in &f.local_names {
+            w.extend_from_slice(&slot.to_le_bytes());
+            str_(&mut w, name);
+        }
     }
     let mut out = Vec::with_capacity(w.len() + 16);
     out.extend_from_slice(MAGIC);
@@ -143,9 +152,10 @@ pub fn read(bytes: &[u8]) -> Result<Program, FormatError> {
         return Err(FormatError("not a .svc file (bad magic)".into()));
     }
     let version = u32::from_le_bytes([bytes[4], bytes[5], bytes[6], bytes[7]]);
-    if version != VERSION {
+    if !(OLDEST_VERSION..=VERSION).contains(&version) {
         return Err(FormatError(format!(
-            "unsupported .svc format version {version} (this solvrac reads version {VERSION})"
+            "unsupported .svc format version {version} (this solvrac reads versions \
+             {OLDEST_VERSION} to {VERSION})"
         )));
     }
     let len = u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize;
@@ -235,6 +245,12 @@ pub fn read(bytes: &[u8]) -> Result<Program, FormatError> {
         for _ in 0..r.count(1)? {
             code.push(Op::decode(r.b, &mut r.pos)?);
         }
+        let mut local_names = Vec::new();
+        if version >= 2 {
+            for _ in 0..r.count(6)? {
+                local_names.push((r.u16()?, r.string()?));
+            }
+        }
         functions.push(FunctionCode {
             name,
             module,
@@ -246,6 +262,7 @@ pub fn read(bytes: &[u8]) -> Result<Program, FormatError> {
             captures,
             code,
             lines,
+            local_names,
             handlers,
         });
     }

@@ -4,6 +4,7 @@
 //! writes it as a `.svc` file; `verify` checks any program before it runs; `disasm` prints it.
 //! The instruction set is defined once in `op.rs`.
 
+pub mod blocks;
 pub mod compile;
 pub mod disasm;
 pub mod format;
@@ -57,6 +58,10 @@ pub struct FunctionCode {
     pub code: Vec<Op>,
     /// `(pc, line)` pairs, sorted by pc: the source line of each instruction from `pc` on.
     pub lines: Vec<(u32, u32)>,
+    /// `(slot, name)` of every named local binding, parameters first, in declaration order; a
+    /// slot that successive blocks reuse appears once per binding. Debug information only: no
+    /// tier's behaviour depends on it.
+    pub local_names: Vec<(u16, String)>,
     /// Error handlers, innermost first.
     pub handlers: Vec<Handler>,
 }

@@ -2,8 +2,9 @@
 //!
 //! Checklist, per program:
 //! 1. the entry module, every module's init function, export slots and `main` are in range;
-//! 2. per function: its module exists, `required <= params <= locals`, captures name slots or
-//!    cells the creating function has (checked at each `Closure`);
+//! 2. per function: its module exists, `required <= params <= locals`, the names of locals
+//!    name existing slots, captures name slots or cells the creating function has (checked at
+//!    each `Closure`);
 //! 3. per instruction: constant, local, upvalue, global, builtin, function, module and export
 //!    indexes are in range; member keys are string constants; jump targets are inside the code;
 //! 4. stack depth: never negative, the same at every join and at each handler target (the
@@ -111,6 +112,12 @@ impl FnVerifier<'_> {
         }
         if f.code.is_empty() {
             return Err(self.err(None, "empty code"));
+        }
+        if let Some((slot, name)) = f.local_names.iter().find(|(s, _)| *s >= f.locals) {
+            return Err(self.err(
+                None,
+                format!("local name '{name}' names slot {slot}, beyond the function's locals"),
+            ));
         }
         let len = f.code.len();
         for h in &f.handlers {

@@ -7,6 +7,7 @@
 
 use super::{Frame, Interp, MAX_FRAMES};
 use solvra_rt::callback::CallMode;
+use solvra_rt::debug::tracing;
 use solvra_rt::function::{self, Callee};
 use solvra_rt::{array, builtins, object, RtError, Tag, Value};
 
@@ -27,6 +28,16 @@ impl Interp {
         let base = self.stack.len() - argc as usize;
         self.stack.resize(base + f.locals as usize, Value::NULL);
         self.note_main(func);
+        if self.trace_calls && tracing::enabled() {
+            let f = &self.prog.functions[func as usize];
+            let module = &self.prog.modules[f.module as usize];
+            let name = if module.init == func {
+                "<top level>"
+            } else {
+                f.display_name()
+            };
+            tracing::call_event(true, name);
+        }
         self.frames.push(Frame {
             func,
             pc: 0,
@@ -97,7 +108,10 @@ impl Interp {
                     heap_args = args.to_vec();
                     &heap_args
                 };
-                let result = builtins::call(id, args)?;
+                // A callback that failed in compiled code (or in a nested run of this
+                // interpreter) left its frames with the runtime.
+                let result = builtins::call(id, args)
+                    .inspect_err(|_| self.trace.extend(solvra_rt::aot::take_trace()))?;
                 self.stack.truncate(callee_at);
                 self.stack.push(result);
                 return Ok(false);
@@ -180,9 +194,17 @@ impl Interp {
     /// loop must return (the frame was a stop frame).
     pub(crate) fn ret(&mut self, value: Value) -> bool {
         let frame = self.frames.pop().expect("a frame is running");
+        self.trace_return();
         self.stack.truncate(frame.base - 1);
         self.stack.push(value);
         frame.stop
+    }
+
+    /// A frame was popped: its call ends in the `SOLVRA_TRACE` file (`run --trace`).
+    fn trace_return(&self) {
+        if self.trace_calls && tracing::enabled() {
+            tracing::call_event(false, "");
+        }
     }
 
     /// Finds a handler for `err` raised by the instruction at the current frame's pc. On
@@ -218,6 +240,7 @@ impl Interp {
                 f.line_at(frame.pc)
             ));
             self.frames.pop();
+            self.trace_return();
             self.stack.truncate(frame.base.saturating_sub(1));
             if frame.stop {
                 return Err(err);
@@ -258,6 +281,10 @@ impl Interp {
         self.stack.truncate(depth);
         if result.is_ok() || mode == CallMode::TaskBody {
             self.trace.clear();
+        } else {
+            // The caller is runtime code, maybe called by compiled code: the frames go where
+            // that code records its own.
+            solvra_rt::aot::continue_trace(std::mem::take(&mut self.trace));
         }
         result
     }

@@ -36,6 +36,7 @@ impl Interp {
 
     fn run_frames(&mut self) -> Result<Value, RtError> {
         let prog = self.prog.clone();
+        let fuel = self.fuel.clone();
         'frames: loop {
             let fi = self.frames.len() - 1;
             let frame = self.frames[fi];
@@ -47,6 +48,12 @@ impl Interp {
             loop {
                 let op = code[pc];
                 self.frames[fi].pc = pc;
+                if let Some(costs) = &fuel {
+                    let cost = costs[frame.func as usize][pc];
+                    if cost != 0 {
+                        solvra_rt::cost_meter::charge(cost)?;
+                    }
+                }
                 pc += 1;
                 self.instructions += 1;
                 match op {

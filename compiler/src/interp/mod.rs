@@ -17,7 +17,7 @@ mod tier;
 
 pub use tier::TierUp;
 
-use crate::bytecode::{Constant, Program};
+use crate::bytecode::{blocks, Constant, Program};
 use solvra_rt::function::{self, FnId, FnInfo};
 use solvra_rt::heap::{self, RootSource};
 use solvra_rt::{callback, stdout, RtError, Value};
@@ -81,6 +81,11 @@ pub struct Interp {
     pub instructions: u64,
     /// The compiler of hot functions, if the run is tiered (`tier.rs`).
     pub(crate) tier: Option<tier::Tier>,
+    /// With a cost-meter budget: what entering each pc of each function costs
+    /// (`bytecode::blocks::costs`).
+    pub(crate) fuel: Option<Rc<Vec<Vec<u32>>>>,
+    /// Calls and returns go to the `SOLVRA_TRACE` recorder (`run --trace`).
+    pub(crate) trace_calls: bool,
 }
 
 thread_local! {
@@ -134,6 +139,10 @@ impl Interp {
             trace: Vec::new(),
             instructions: 0,
             tier: None,
+            // The budget is set before the program is loaded (`run --fuel`, SOLVRA_FUEL).
+            fuel: solvra_rt::cost_meter::enabled()
+                .then(|| Rc::new(prog.functions.iter().map(blocks::costs).collect())),
+            trace_calls: solvra_rt::debug::tracing::call_events(),
             prog,
         });
         let _guard = heap::add_root(&*interp as &dyn RootSource as *const dyn RootSource);

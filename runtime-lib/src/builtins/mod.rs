@@ -183,9 +183,32 @@ pub fn call(id: BuiltinId, args: &[Value]) -> RtResult<Value> {
             "internal error: builtin '{}' is not linked into this program",
             b.name
         ))),
-        // SAFETY: only `register` stores, and it stores a `BuiltinFn`.
-        f => unsafe { std::mem::transmute::<usize, BuiltinFn>(f)(args) },
+        f => {
+            // SAFETY: only `register` stores, and it stores a `BuiltinFn`.
+            let f = unsafe { std::mem::transmute::<usize, BuiltinFn>(f) };
+            if crate::debug::tracing::enabled() {
+                return traced(b.name, f, args);
+            }
+            f(args)
+        }
     }
+}
+
+/// A builtin call while `SOLVRA_TRACE` records: system calls (the internal builtins of the
+/// system modules) and HAL operations become events.
+#[cold]
+fn traced(name: &str, f: BuiltinFn, args: &[Value]) -> RtResult<Value> {
+    let cat = if name.starts_with("__hal_") {
+        "hal"
+    } else if name.starts_with("__") && !name.starts_with("__svs_") {
+        "syscall"
+    } else {
+        return f(args);
+    };
+    let start = std::time::Instant::now();
+    let result = f(args);
+    crate::debug::tracing::complete(cat, name, start, "{}");
+    result
 }
 
 /// `builtin 'NAME' is not supported` (§4.10).

@@ -20,6 +20,8 @@ pub(super) fn exit(args: &[Value]) -> RtResult<Value> {
     };
     crate::stdout::finish();
     crate::heap::report_stats_if_enabled();
+    crate::debug::tracing::finish();
+    crate::debug::profile::finish();
     std::process::exit(code as i32)
 }
 

@@ -121,6 +121,10 @@ pub(super) unsafe fn collect_now(h: *mut Heap) {
     let swept = (*h).space.sweep();
     (*st).bytes = (*st).bytes.saturating_sub(swept.bytes);
     let after = (*st).bytes;
+    if crate::debug::tracing::enabled() {
+        let args = format!(r#"{{"before":{before},"after":{after}}}"#);
+        crate::debug::tracing::complete("gc", "collect", start, &args);
+    }
     (*h).threshold = after.saturating_mul(2).max((*h).config.initial_threshold);
     let reserved = reserved_before.max((*h).space.reserved_bytes());
     (*h).stats.record(

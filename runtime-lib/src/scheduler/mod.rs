@@ -531,6 +531,10 @@ fn poll_io(s: &mut Sched, timeout_ms: i32) {
 
 /// Bookkeeping when `t` becomes the running task.
 fn enter(s: &mut Sched, t: Value) {
+    if crate::debug::tracing::enabled() {
+        // A task that is starting has no slot yet: its object's address names it.
+        crate::debug::tracing::task_switch(if t == s.main { 0 } else { t.bits });
+    }
     s.current = t;
     s.base = slot(s, t).and_then(|slot| slot.woken_at.take());
 }

@@ -12,8 +12,12 @@
 //! raising runtime call is followed by a status check that goes to the block's `try` handler,
 //! or to the function's propagation block, which records a stack-trace frame and returns 1.
 
+mod calls;
+mod fuel;
 mod unboxed;
+mod weights;
 
+use super::debuginfo::FnDebug;
 use super::module::{Ctx, FAST_CC};
 use super::CodegenError;
 use crate::backend::ir::{self, BinOp, Block, Const, InstKind, Terminator, Type, Value};
@@ -36,6 +40,8 @@ fn llvm(e: inkwell::builder::BuilderError) -> CodegenError {
 pub(super) struct FnEmitter<'a, 'ctx> {
     cx: &'a Ctx<'ctx>,
     program: &'a Program,
+    /// The bytecode function's index in `program`.
+    index: u32,
     func: &'a ir::Function,
     llfn: FunctionValue<'ctx>,
     blocks: Vec<BasicBlock<'ctx>>,
@@ -55,6 +61,8 @@ pub(super) struct FnEmitter<'a, 'ctx> {
     /// Name and file of the function, as string globals, for stack traces.
     name: (PointerValue<'ctx>, u64),
     file: (PointerValue<'ctx>, u64),
+    /// Debug information (`-g`): where instructions are attributed.
+    dbg: Option<FnDebug<'ctx>>,
 }
 
 impl<'a, 'ctx> FnEmitter<'a, 'ctx> {
@@ -75,6 +83,10 @@ impl<'a, 'ctx> FnEmitter<'a, 'ctx> {
             .collect();
         let propagate = cx.context.append_basic_block(llfn, "propagate");
         cx.builder.position_at_end(entry);
+        let dbg = cx
+            .debug
+            .as_ref()
+            .map(|d| d.function(cx, program, index, llfn));
         let b = &cx.builder;
         let mut vals = HashMap::new();
         let mut scalar_phis = HashMap::new();
@@ -106,6 +118,9 @@ impl<'a, 'ctx> FnEmitter<'a, 'ctx> {
         let line_slot = b
             .build_alloca(cx.context.i32_type(), "line")
             .map_err(llvm)?;
+        if let (Some(d), Some(f)) = (&cx.debug, &dbg) {
+            d.declare_locals(cx, program, index, f, &slots, entry);
+        }
         let code = &program.functions[index as usize];
         // A module's top level is named as the interpreter names it in traces.
         let name = if program.modules[code.module as usize].init == index {
@@ -117,6 +132,7 @@ impl<'a, 'ctx> FnEmitter<'a, 'ctx> {
         let mut e = FnEmitter {
             cx,
             program,
+            index,
             func,
             llfn,
             blocks,
@@ -131,6 +147,7 @@ impl<'a, 'ctx> FnEmitter<'a, 'ctx> {
             line: 0,
             name,
             file,
+            dbg,
         };
         if clone.is_some() {
             for i in 0..func.params.len() as u32 {
@@ -139,6 +156,7 @@ impl<'a, 'ctx> FnEmitter<'a, 'ctx> {
         } else {
             e.params()?;
         }
+        e.trace_call()?;
         cx.builder
             .build_unconditional_branch(e.blocks[0])
             .map_err(llvm)?;
@@ -154,6 +172,7 @@ impl<'a, 'ctx> FnEmitter<'a, 'ctx> {
             }
         }
         e.propagation()?;
+        cx.builder.unset_current_debug_location();
         Ok(())
     }
 
@@ -271,6 +290,7 @@ impl<'a, 'ctx> FnEmitter<'a, 'ctx> {
                 line.into(),
             ],
         )?;
+        self.trace_return()?;
         match self.clone {
             Some(_) => {
                 let ty = cx.clone_ret_ty(self.func.ret);
@@ -549,10 +569,19 @@ impl<'a, 'ctx> FnEmitter<'a, 'ctx> {
         let cx = self.cx;
         self.current = b;
         cx.builder.position_at_end(self.blocks[b.index()]);
+        if let (Some(p), Some(pc)) = (&cx.profile, self.func.block(b).origin) {
+            p.count(cx, self.index, pc)?;
+        }
+        if cx.fuel.is_some() {
+            self.charge_fuel(b)?;
+        }
         let data = self.func.block(b);
         for &i in &data.insts {
             let inst = self.func.inst(i);
             self.line = inst.line;
+            if let Some(d) = &self.dbg {
+                d.at(cx, self.line);
+            }
             self.inst(&inst.kind, inst.result)?;
         }
         match data.terminator.as_ref().expect("verified IR") {
@@ -570,7 +599,10 @@ impl<'a, 'ctx> FnEmitter<'a, 'ctx> {
                 let c = self.b(*cond)?;
                 let t = self.edge(b, *then)?;
                 let o = self.edge(b, *otherwise)?;
-                cx.builder.build_conditional_branch(c, t, o).map_err(llvm)?;
+                let br = cx.builder.build_conditional_branch(c, t, o).map_err(llvm)?;
+                if cx.profile_use.is_some() {
+                    self.weigh_branch(br, *then, *otherwise)?;
+                }
             }
             Terminator::Return(v) if self.clone.is_some() => {
                 let value = match self.func.ret {
@@ -589,6 +621,7 @@ impl<'a, 'ctx> FnEmitter<'a, 'ctx> {
                     .builder
                     .build_insert_value(ok, cx.context.bool_type().const_zero(), 1, "ret")
                     .map_err(llvm)?;
+                self.trace_return()?;
                 cx.builder
                     .build_return(Some(&ok.as_basic_value_enum()))
                     .map_err(llvm)?;
@@ -596,6 +629,7 @@ impl<'a, 'ctx> FnEmitter<'a, 'ctx> {
             Terminator::Return(v) => {
                 let out = self.param(3).into_pointer_value();
                 cx.copy(out, self.v(*v)?)?;
+                self.trace_return()?;
                 cx.builder
                     .build_return(Some(&cx.context.i32_type().const_zero()))
                     .map_err(llvm)?;

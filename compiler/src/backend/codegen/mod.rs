@@ -9,12 +9,15 @@
 //!
 //! **Architecture Invariant:** only `backend::codegen` and `backend::jit` import inkwell.
 
+mod debuginfo;
 mod function;
 pub mod link;
 mod module;
+mod profile;
 pub mod target;
 
 use crate::bytecode::Program;
+pub use debuginfo::DebugInfo;
 use inkwell::context::Context;
 use inkwell::passes::PassBuilderOptions;
 use inkwell::targets::FileType;
@@ -34,7 +37,24 @@ pub struct CodegenOptions {
     pub target: Target,
     /// 0 to 3, as `-O0` … `-O3`.
     pub opt_level: u8,
+    /// DWARF (`-g`): compile units, subprograms, line tables and variables.
+    pub debug: Option<DebugInfo>,
+    /// The cost meter: every bytecode block charges its instructions (`build --fuel`). An
+    /// executable starts with this budget unless `SOLVRA_FUEL` sets another; hosted code
+    /// (the JIT) leaves the budget to its host.
+    pub fuel: Option<u64>,
+    /// Block execution counters, written to a profile when the program ends (`build
+    /// --profile`; executables only).
+    pub profile: bool,
+    /// Execution counts of an earlier profiled run, by bytecode function and block start
+    /// (`build --profile-use`): they become LLVM branch weights.
+    pub profile_use: Option<ProfileCounts>,
+    /// Every function reports its calls and returns to `SOLVRA_TRACE` (`build --trace`).
+    pub trace_calls: bool,
 }
+
+/// How often each block ran: `(function index, block start pc)` to count.
+pub type ProfileCounts = std::collections::HashMap<(u32, u32), u64>;
 
 /// A program the native backend cannot compile (yet), or an LLVM failure.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,7 +79,7 @@ pub fn compile_embedded(
 ) -> Result<Vec<u8>, CodegenError> {
     let context = Context::create();
     let tm = opts.target.machine(opts.opt_level)?;
-    let module = module::emit_module(&context, program, &tm, embedding)?;
+    let module = module::emit_module(&context, program, &tm, embedding, opts)?;
     if opts.opt_level > 0 {
         let passes = format!("default<O{}>", opts.opt_level.min(3));
         module

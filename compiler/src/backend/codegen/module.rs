@@ -2,12 +2,14 @@
 //! table), globals for constants, module globals, function ids and module-initialised flags,
 //! one LLVM function per bytecode function, the start function and `main`.
 
+use super::debuginfo::ModuleDebug;
 use super::function::FnEmitter;
-use super::CodegenError;
+use super::profile::Counters;
+use super::{CodegenError, CodegenOptions};
 use crate::backend::ir::{verify_function, Const, Function, InstKind, Type};
 use crate::backend::lowering::lower_function;
 use crate::backend::opt;
-use crate::bytecode::{Constant, Program};
+use crate::bytecode::{blocks, Constant, Program};
 use inkwell::builder::Builder;
 use inkwell::context::Context;
 use inkwell::module::{Linkage, Module};
@@ -49,6 +51,19 @@ pub(super) struct Ctx<'ctx> {
     texts: RefCell<HashMap<String, (PointerValue<'ctx>, u64)>>,
     program: &'ctx Program,
     embedding: &'ctx Embedding<'ctx>,
+    /// Debug information, with `-g`.
+    pub debug: Option<ModuleDebug<'ctx>>,
+    /// `CodegenOptions::fuel`.
+    pub fuel: Option<u64>,
+    /// With the cost meter: what entering each pc of each function costs
+    /// (`bytecode::blocks::costs`).
+    pub fuel_costs: Vec<Vec<u32>>,
+    /// The block counters of `build --profile`.
+    pub profile: Option<Counters<'ctx>>,
+    /// `CodegenOptions::profile_use`.
+    pub profile_use: Option<&'ctx super::ProfileCounts>,
+    /// `CodegenOptions::trace_calls`.
+    pub trace_calls: bool,
 }
 
 impl<'ctx> Ctx<'ctx> {
@@ -67,7 +82,7 @@ impl<'ctx> Ctx<'ctx> {
     }
 
     /// The declaration of a runtime function, derived from the runtime's ABI table.
-    fn runtime(&self, name: &str) -> R<FunctionValue<'ctx>> {
+    pub fn runtime(&self, name: &str) -> R<FunctionValue<'ctx>> {
         if let Some(f) = self.module.get_function(name) {
             return Ok(f);
         }
@@ -316,10 +331,20 @@ pub(super) fn emit_module<'ctx>(
     program: &'ctx Program,
     tm: &TargetMachine,
     embedding: &'ctx Embedding<'ctx>,
+    opts: &'ctx CodegenOptions,
 ) -> R<Module<'ctx>> {
     let module = context.create_module("solvra");
     module.set_triple(&tm.get_triple());
     module.set_data_layout(&tm.get_target_data().get_data_layout());
+    let debug = match &opts.debug {
+        Some(info) => Some(ModuleDebug::new(
+            &module,
+            program,
+            info,
+            opts.opt_level > 0,
+        )?),
+        None => None,
+    };
     let usize_ty = context.ptr_sized_int_type(&tm.get_target_data(), None);
     let ptr_ty = context.ptr_type(AddressSpace::default());
     let value_ty = context.struct_type(
@@ -395,10 +420,16 @@ pub(super) fn emit_module<'ctx>(
         verify_function(&func).map_err(|e| CodegenError(format!("internal error: {e}")))?;
         lowered.push(func);
     }
-    // A REPL session's globals are rebound between inputs: no fact about them lasts.
-    let whole_program = !matches!(embedding.globals, Globals::At(_));
-    let optimized = opt::optimize(program, lowered, &compile, whole_program)
+    let scope = opt::Scope {
+        // A REPL session's globals are rebound between inputs: no fact about them lasts.
+        whole_program: !matches!(embedding.globals, Globals::At(_)),
+        keep_locals: opts.debug.is_some(),
+    };
+    let optimized = opt::optimize(program, lowered, &compile, scope)
         .map_err(|e| CodegenError(format!("internal error: {e}")))?;
+    // Only an executable writes a profile when it ends.
+    let profile =
+        (opts.profile && embedding.start.is_none()).then(|| Counters::new(&module, program));
     let mut cx = Ctx {
         context,
         module,
@@ -415,6 +446,15 @@ pub(super) fn emit_module<'ctx>(
         texts: RefCell::new(HashMap::new()),
         program,
         embedding,
+        debug,
+        fuel: opts.fuel,
+        fuel_costs: match opts.fuel {
+            Some(_) => program.functions.iter().map(blocks::costs).collect(),
+            None => Vec::new(),
+        },
+        profile,
+        profile_use: opts.profile_use.as_ref(),
+        trace_calls: opts.trace_calls,
     };
     // Clones are called directly, with the LLVM calling convention that passes most in
     // registers; the first parameter is the call depth (`solvra_call_depth`).
@@ -452,6 +492,9 @@ pub(super) fn emit_module<'ctx>(
         FnEmitter::emit(&cx, program, c.base, &c.func, Some(k as u32))?;
     }
     emit_start(&cx, &builtins)?;
+    if let Some(d) = &cx.debug {
+        d.finalize();
+    }
     cx.module.verify().map_err(|e| {
         CodegenError(format!(
             "internal error: LLVM rejects the module: {}",
@@ -477,6 +520,16 @@ fn emit_start(cx: &Ctx, builtins: &BTreeSet<u16>) -> R<()> {
     let fail = cx.context.append_basic_block(start, "fail");
     let b = &cx.builder;
     b.position_at_end(entry);
+    if let Some(d) = &cx.debug {
+        d.keep_helpers(cx)?;
+    }
+    if let Some(p) = &cx.profile {
+        p.start(cx)?;
+    }
+    if let (Some(budget), None) = (cx.fuel, cx.embedding.start) {
+        let budget = cx.context.i64_type().const_int(budget, false);
+        cx.call("solvra_fuel_start", &[budget.into()])?;
+    }
     let usize_ = |n: u64| cx.usize_ty.const_int(n, false);
     let check = |st: IntValue| -> R<()> {
         let bad = b

@@ -44,6 +44,10 @@ impl<'f> Builder<'f> {
         self.func.blocks[b.index()].handler = handler;
     }
 
+    pub fn set_origin(&mut self, b: Block, pc: u32) {
+        self.func.blocks[b.index()].origin = Some(pc);
+    }
+
     /// Appends an instruction to the current block; returns its result, if it has one.
     pub fn ins(&mut self, kind: InstKind) -> Option<Value> {
         let inst = Inst(self.func.insts.len() as u32);

@@ -64,6 +64,10 @@ pub struct BlockData {
     pub terminator: Option<Terminator>,
     /// Where errors raised in this block go (a `try` handler), if anywhere in this function.
     pub handler: Option<Block>,
+    /// The bytecode pc of the bytecode block this block was lowered from, if it starts one
+    /// (blocks that lowering adds inside a bytecode block have none): the cost meter charges
+    /// that block's instructions on entry.
+    pub origin: Option<u32>,
 }
 
 /// One IR function.

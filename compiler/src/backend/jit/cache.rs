@@ -37,7 +37,8 @@ impl Cache {
         Some(Cache { dir })
     }
 
-    /// The key of a program compiled at `opt_level` for the JIT.
+    /// The key of a program compiled at `opt_level` for the JIT (with or without the cost
+    /// meter and call events).
     pub fn key(program: &Program, opt_level: u8) -> Vec<u8> {
         let target = Target::host();
         let exe = std::env::current_exe()
@@ -45,11 +46,20 @@ impl Cache {
             .map(|m| format!("{} {:?}", m.len(), m.modified().ok()))
             .unwrap_or_default();
         let mut key = format!(
-            "solvrac {} ({exe})\n{} {} {}\n-O{opt_level}\n",
+            "solvrac {} ({exe})\n{} {} {}\n-O{opt_level}{}\n",
             env!("CARGO_PKG_VERSION"),
             target.triple,
             target.cpu,
-            target.features
+            target.features,
+            match (
+                super::metered().is_some(),
+                solvra_rt::debug::tracing::call_events()
+            ) {
+                (false, false) => "",
+                (true, false) => " fuel",
+                (false, true) => " trace",
+                (true, true) => " fuel trace",
+            }
         )
         .into_bytes();
         key.extend_from_slice(&format::write(program));

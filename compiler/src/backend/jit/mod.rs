@@ -19,11 +19,23 @@ use crate::bytecode::Program;
 /// The exported name of a whole program's start function.
 const START: &str = "svs_start";
 
+/// Whether JIT code charges the cost meter: when this process runs with a budget
+/// (`run --fuel`), which is set before anything is compiled. (The budget itself is the
+/// host's: hosted code does not start the meter.)
+pub fn metered() -> Option<u64> {
+    solvra_rt::cost_meter::enabled().then_some(0)
+}
+
 /// Compiles a program to an object for this process's JIT at `opt_level`.
 pub fn compile_program(program: &Program, opt_level: u8) -> Result<Vec<u8>, CodegenError> {
     let opts = CodegenOptions {
         target: Target::host(),
         opt_level,
+        debug: None,
+        fuel: metered(),
+        profile: false,
+        profile_use: None,
+        trace_calls: solvra_rt::debug::tracing::call_events(),
     };
     let embedding = Embedding {
         start: Some(START),

@@ -173,6 +173,11 @@ impl Session {
         CodegenOptions {
             target: Target::host(),
             opt_level: self.opt_level,
+            debug: None,
+            fuel: None,
+            profile: false,
+            profile_use: None,
+            trace_calls: false,
         }
     }
 

@@ -72,6 +72,11 @@ impl HotCompiler {
         let opts = CodegenOptions {
             target: Target::host(),
             opt_level: self.opt_level,
+            debug: None,
+            fuel: super::metered(),
+            profile: false,
+            profile_use: None,
+            trace_calls: solvra_rt::debug::tracing::call_events(),
         };
         let object =
             codegen::compile_embedded(prog, &opts, Emit::Object, &embedding).map_err(|e| e.0)?;

@@ -27,23 +27,33 @@ pub struct Optimized {
     pub clones: Vec<Clone>,
 }
 
+/// What the passes may assume and must keep.
+#[derive(Clone, Copy, Debug)]
+pub struct Scope {
+    /// No code outside the program reads or writes its globals (not true of a REPL session).
+    pub whole_program: bool,
+    /// Local variables stay in their slots, where `build -g` describes them to a debugger.
+    pub keep_locals: bool,
+}
+
 /// Runs the passes over `functions` (every function of `program`, as lowered), rewriting
-/// those that `compile` names. `whole_program` says no code outside the program reads or
-/// writes its globals (not true of a REPL session).
+/// those that `compile` names.
 pub fn optimize(
     program: &Program,
     mut functions: Vec<Function>,
     compile: &[u32],
-    whole_program: bool,
+    scope: Scope,
 ) -> Result<Optimized, IrError> {
     for f in &mut functions {
         empty_unreachable(f);
     }
-    if whole_program {
+    if scope.whole_program && !scope.keep_locals {
         globals::rewrite(program, &mut functions);
     }
-    for f in &mut functions {
-        ssa::promote_slots(f);
+    if !scope.keep_locals {
+        for f in &mut functions {
+            ssa::promote_slots(f);
+        }
     }
     let clones = types::specialize(program, &mut functions, compile)?;
     if cfg!(debug_assertions) {

@@ -102,6 +102,8 @@ struct FnState<'a> {
     next_slot: u16,
     max_slots: u16,
     slots: HashMap<BindingId, u16>,
+    /// `(slot, name)` of each named local, for debug information.
+    local_names: Vec<(u16, String)>,
     upvals: HashMap<BindingId, u16>,
     captures: Vec<super::Capture>,
     loops: Vec<LoopCtx>,
@@ -120,6 +122,7 @@ impl<'a> FnState<'a> {
             next_slot: 0,
             max_slots: 0,
             slots: HashMap::new(),
+            local_names: Vec::new(),
             upvals: HashMap::new(),
             captures: Vec::new(),
             loops: Vec::new(),
@@ -333,10 +336,17 @@ impl<'a, 'c> Emitter<'a, 'c> {
             return;
         }
         let slot = self.temp();
-        self.f.slots.insert(b, slot);
+        self.name_slot(b, slot);
         if self.m.res.binding(b).captured {
             self.emit(Op::NewCell { slot });
         }
+    }
+
+    /// Gives binding `b` slot `slot` and records its name there.
+    fn name_slot(&mut self, b: BindingId, slot: u16) {
+        self.f.slots.insert(b, slot);
+        let name = self.m.res.binding(b).name.clone();
+        self.f.local_names.push((slot, name));
     }
 
     /// Block entry: slots and cells for the block's declarations, then its hoisted functions.
@@ -399,7 +409,7 @@ impl<'a, 'c> Emitter<'a, 'c> {
         for p in &func.params {
             let b = self.binding_of(p.name.id);
             let slot = self.temp();
-            self.f.slots.insert(b, slot);
+            self.name_slot(b, slot);
         }
         // Parameter by parameter: a default may capture the parameters before it, so each is
         // boxed (if captured) before the next default runs.
@@ -473,6 +483,7 @@ impl<'a, 'c> Emitter<'a, 'c> {
             captures: std::mem::take(&mut self.f.captures),
             code: std::mem::take(&mut self.f.code),
             lines: std::mem::take(&mut self.f.lines),
+            local_names: std::mem::take(&mut self.f.local_names),
             handlers: handlers.into_iter().map(|(_, h)| h).collect(),
         };
         self.c.out.functions.push(code);
