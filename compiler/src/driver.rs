@@ -341,9 +341,9 @@ fn run(cli: Cli) -> u8 {
                 None => 1,
             }
         }
-        #[cfg(feature = "llvm")]
         Command::Symbolize { file, addrs } => symbolize(&file, &addrs),
         Command::Profile { action } => profile(action),
+        #[cfg(feature = "llvm")]
         Command::Targets => {
             list_targets();
             0
