@@ -6,16 +6,26 @@
 //! is amortised O(1). All-int and all-float arrays keep typed storage, which compiled code can
 //! index without boxing; the first element of another type converts them to general storage.
 
+use crate::cvec::CVec;
 use crate::error::RtResult;
 use crate::heap::{self, GcHeader, HeapObject, ObjKind, FLAG_SHARED};
 use crate::value::{Tag, Value};
 
+/// The element buffer, in a layout compiled code reads (docs/MEMORY_MODEL.md): a `u8`
+/// discriminant (`STORAGE_INTS`…) at offset 0, the `CVec` one pointer-size later.
+#[repr(C, u8)]
 pub enum Storage {
-    Ints(Vec<i64>),
-    Floats(Vec<f64>),
-    Values(Vec<Value>),
+    Ints(CVec<i64>),
+    Floats(CVec<f64>),
+    Values(CVec<Value>),
 }
 
+/// `Storage`'s discriminants, as compiled code compares them.
+pub const STORAGE_INTS: u8 = 0;
+pub const STORAGE_FLOATS: u8 = 1;
+pub const STORAGE_VALUES: u8 = 2;
+
+#[repr(C)]
 pub struct ArrayObj {
     pub storage: Storage,
 }
@@ -72,7 +82,7 @@ impl ArrayObj {
             (Storage::Floats(v), Tag::Float) => v.push(value.as_float()),
             (Storage::Values(v), _) => v.push(value),
             (Storage::Ints(v), Tag::Float) if v.is_empty() => {
-                self.storage = Storage::Floats(vec![value.as_float()]);
+                self.storage = Storage::Floats(CVec::from(vec![value.as_float()]));
             }
             _ => {
                 self.generalize();
@@ -85,7 +95,7 @@ impl ArrayObj {
 
     /// Switches typed storage to general values.
     fn generalize(&mut self) {
-        let values: Vec<Value> = (0..self.len()).map(|i| self.get(i)).collect();
+        let values: CVec<Value> = (0..self.len()).map(|i| self.get(i)).collect();
         self.storage = Storage::Values(values);
     }
 
@@ -101,9 +111,9 @@ pub fn from_values(items: Vec<Value>) -> RtResult<Value> {
     } else if !items.is_empty() && items.iter().all(|v| v.tag == Tag::Float) {
         Storage::Floats(items.iter().map(|v| v.as_float()).collect())
     } else if items.is_empty() {
-        Storage::Ints(Vec::new())
+        Storage::Ints(CVec::new())
     } else {
-        Storage::Values(items)
+        Storage::Values(CVec::from(items))
     };
     let ptr = heap::alloc(ArrayObj { storage })?;
     Ok(Value::heap(Tag::Array, ptr as *mut GcHeader))

@@ -7,6 +7,7 @@
 //! Stringifying a self-containing value is an error, since its JSON text would be infinite.
 
 use crate::array::{self, Storage};
+use crate::cvec::CVec;
 use crate::display::float_into;
 use crate::error::{RtError, RtResult};
 use crate::value::{Tag, Value};
@@ -129,7 +130,7 @@ pub fn parse(text: &str) -> RtResult<Value> {
     };
     // The open containers, innermost last, rooted through this heap array.
     let holder = array::from_values(Vec::new())?;
-    array::obj(holder).storage = Storage::Values(Vec::new());
+    array::obj(holder).storage = Storage::Values(CVec::new());
     // Per open container: `Some(key)` for an object (the key of the member being parsed),
     // `None` for an array.
     let mut frames: Vec<Option<String>> = Vec::new();
@@ -204,7 +205,7 @@ pub fn parse(text: &str) -> RtResult<Value> {
 }
 
 /// The value list of the parser's holder array.
-fn hold<'a>(holder: Value) -> &'a mut Vec<Value> {
+fn hold<'a>(holder: Value) -> &'a mut CVec<Value> {
     match &mut array::obj(holder).storage {
         Storage::Values(v) => v,
         _ => unreachable!("the holder always has general storage"),

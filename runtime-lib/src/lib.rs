@@ -17,6 +17,7 @@ pub mod array;
 pub mod builtins;
 pub mod callback;
 pub mod cost_meter;
+pub mod cvec;
 pub mod debug;
 pub mod display;
 pub mod error;

@@ -240,13 +240,13 @@ pub fn equals(a: Value, b: Value) -> bool {
             }
             match (&ax.storage, &ay.storage) {
                 (Storage::Ints(p), Storage::Ints(q)) => {
-                    if p != q {
+                    if p[..] != q[..] {
                         return false;
                     }
                     continue;
                 }
                 (Storage::Floats(p), Storage::Floats(q)) => {
-                    if p != q {
+                    if p[..] != q[..] {
                         return false;
                     }
                     continue;

@@ -615,3 +615,44 @@ fn iteration() {
         keep(holder);
     })
 }
+
+/// The layouts the code generator's inline paths read (docs/MEMORY_MODEL.md, "Layouts compiled
+/// code reads"), checked through raw memory on this target.
+#[test]
+fn layouts_compiled_code_reads() {
+    let word = std::mem::size_of::<usize>();
+    let read_word = |at: *const u8| unsafe { (at as *const usize).read_unaligned() };
+    for (a, kind, first) in [
+        (arr(&[int(7), int(8)]), array::STORAGE_INTS, 7u64),
+        (arr(&[float(0.5)]), array::STORAGE_FLOATS, 0.5f64.to_bits()),
+        (
+            arr(&[Value::TRUE, int(1)]),
+            array::STORAGE_VALUES,
+            Tag::Bool as u64,
+        ),
+    ] {
+        let payload = unsafe { (a.ptr() as *const u8).add(heap::PAYLOAD_OFFSET as usize) };
+        assert_eq!(unsafe { *payload }, kind);
+        let data = read_word(unsafe { payload.add(word) }) as *const u64;
+        assert_eq!(read_word(unsafe { payload.add(2 * word) }), array::len(a));
+        assert!(read_word(unsafe { payload.add(3 * word) }) >= array::len(a));
+        let first_word = unsafe { *data };
+        let first_word = if kind == array::STORAGE_VALUES {
+            first_word & 0xff
+        } else {
+            first_word
+        };
+        assert_eq!(first_word, first);
+    }
+    let o = obj(&[("k", int(5)), ("j", int(6))]);
+    let payload = unsafe { (o.ptr() as *const u8).add(heap::PAYLOAD_OFFSET as usize) };
+    assert_eq!(
+        read_word(payload),
+        object::obj(o).shape as *const object::Shape as usize
+    );
+    let slots = read_word(unsafe { payload.add(word) }) as *const Value;
+    assert_eq!(unsafe { *slots.add(1) }, int(6));
+    assert_eq!(read_word(unsafe { payload.add(2 * word) }), 2);
+    assert_eq!(std::mem::size_of::<Value>(), 16);
+    assert_eq!(std::mem::align_of::<Value>(), 8);
+}

@@ -106,7 +106,7 @@ pub(super) fn keys(args: &[Value]) -> RtResult<Value> {
 
 pub(super) fn values(args: &[Value]) -> RtResult<Value> {
     let o = object_arg("values", args[0])?;
-    new_array(o.slots.clone())
+    new_array(o.slots.to_vec())
 }
 
 pub(super) fn has_key(args: &[Value]) -> RtResult<Value> {

@@ -143,6 +143,10 @@ impl GcHeader {
 /// An array that is (or was) reachable from more than one place: mutate a copy (§3.10.1).
 pub const FLAG_SHARED: u8 = 1;
 
+/// Where a payload starts in a heap object on every target: the header's 8 bytes, and no
+/// payload is aligned to more than 8 (compiled code adds this to an object's address).
+pub const PAYLOAD_OFFSET: u64 = 8;
+
 /// A heap object: header, then payload. `#[repr(C)]` keeps the header at offset 0.
 #[repr(C)]
 pub struct GcBox<T> {
