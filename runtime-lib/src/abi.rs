@@ -130,6 +130,7 @@ abi_table! {
     solvra_member_set(Ptr, Ptr, Usize, Ptr) -> I32;
     solvra_member_get_ic(Ptr, Ptr, Ptr, Usize, Ptr) -> I32;
     solvra_member_set_ic(Ptr, Ptr, Usize, Ptr, Ptr) -> I32;
+    solvra_init_field_ic(Ptr, Ptr, Usize, Ptr, Ptr) -> I32;
     solvra_index_get(Ptr, Ptr, Ptr) -> I32;
     solvra_index_set(Ptr, Ptr, Ptr) -> I32;
     solvra_slice(Ptr, Ptr, Ptr, Ptr, Ptr) -> I32;
@@ -620,6 +621,31 @@ pub unsafe extern "C" fn solvra_member_set_ic(
     })
 }
 
+/// A field of an object literal (`solvra_member_set` on the object being built), through the
+/// site's `object::TransitionCache`.
+#[no_mangle]
+pub unsafe extern "C" fn solvra_init_field_ic(
+    obj: *const Value,
+    name: *const u8,
+    len: usize,
+    v: *const Value,
+    cache: *mut object::TransitionCache,
+) -> i32 {
+    let (obj, v) = (*obj, *v);
+    if obj.tag == Tag::Object && object::obj(obj).add_by_cache(v, &*cache) {
+        return STATUS_OK;
+    }
+    guard(|| {
+        let name = text(name, len)?;
+        if obj.tag == Tag::Object {
+            object::obj(obj).add_cached(name, v, &mut *cache);
+            Ok(())
+        } else {
+            ops::member_set(obj, name, v)
+        }
+    })
+}
+
 /// `obj.name = v`; `null` removes the field.
 #[no_mangle]
 pub unsafe extern "C" fn solvra_member_set(
@@ -720,7 +746,9 @@ pub unsafe extern "C" fn solvra_call_value(
 ) -> i32 {
     let f = *f;
     guard(|| {
-        *out = crate::callback::call_value(f, values(args, argc))?;
+        // `aot::call_value`, not `callback::call_value`: the caller is compiled code, so one
+        // lookup finds the native entry (it falls back to the tier's hook when there is none).
+        *out = crate::aot::call_value(f, values(args, argc))?;
         Ok(())
     })
 }

@@ -89,7 +89,8 @@ fn call(f: Value, args: &[Value], mode: callback::CallMode) -> RtResult<Value> {
         Callee::Builtin(b) => return builtins::call(b, args),
         Callee::User(id) => id,
     };
-    let entry = function::native(id);
+    let info = function::call_info(id);
+    let entry = info.native;
     if entry == 0 {
         // Loaded by the interpreter and not compiled (the tiered `run`): its tier runs it.
         return match mode {
@@ -97,7 +98,10 @@ fn call(f: Value, args: &[Value], mode: callback::CallMode) -> RtResult<Value> {
             callback::CallMode::TaskBody => callback::call_task_body(f, args),
         };
     }
-    let is_async = function::check_call(id, args.len() as u32)?;
+    if !info.accepts(args.len() as u32) {
+        function::check_call(id, args.len() as u32)?;
+    }
+    let is_async = info.is_async;
     note_main_call(f);
     if is_async && mode == callback::CallMode::Nested {
         for a in args {
@@ -546,10 +550,19 @@ pub unsafe extern "C" fn solvra_call_method(
     let f = *f;
     let args = values(args, argc);
     if method_takes_self(f) {
-        let mut all = Vec::with_capacity(argc + 1);
-        all.push(*recv);
-        all.extend_from_slice(args);
-        put(out, call_value(f, &all))
+        // The receiver goes first; small argument lists stay on the stack.
+        let mut small = [Value::NULL; 8];
+        let mut big = Vec::new();
+        let all = if argc < small.len() {
+            small[0] = *recv;
+            small[1..=argc].copy_from_slice(args);
+            &small[..=argc]
+        } else {
+            big.push(*recv);
+            big.extend_from_slice(args);
+            &big[..]
+        };
+        put(out, call_value(f, all))
     } else {
         put(out, call_value(f, args))
     }

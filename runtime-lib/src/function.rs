@@ -33,33 +33,68 @@ pub struct FnInfo {
     pub code: usize,
 }
 
+/// What a call of a user function needs, copied out of the table in one lookup: every call
+/// from compiled code reads it (`aot::call`).
+#[derive(Clone, Copy, Debug)]
+pub struct CallInfo {
+    /// The native entry (`aot::NativeFn`), 0 while there is none: set when compiled code
+    /// registers itself, and when the JIT compiles a function the interpreter loaded (the
+    /// tier swap).
+    pub native: usize,
+    pub params: u32,
+    pub required: u32,
+    pub self_first: bool,
+    pub is_async: bool,
+}
+
+impl CallInfo {
+    /// Whether `argc` arguments fit the parameters (`check_arity` says how they do not).
+    #[inline]
+    pub fn accepts(&self, argc: u32) -> bool {
+        argc <= self.params && argc >= self.required
+    }
+}
+
 thread_local! {
     static TABLE: RefCell<Vec<FnInfo>> = const { RefCell::new(Vec::new()) };
-    /// The native entry (`aot::NativeFn`) of each function, 0 while it has none: set when
-    /// compiled code registers itself, and when the JIT compiles a function the interpreter
-    /// loaded (the tier swap). Kept beside `TABLE` so `FnInfo` stays the tier's description.
-    static NATIVE: RefCell<Vec<usize>> = const { RefCell::new(Vec::new()) };
+    /// `CallInfo` of each entry of `TABLE`, kept beside it so `FnInfo` stays the tier's
+    /// description.
+    static CALLS: RefCell<Vec<CallInfo>> = const { RefCell::new(Vec::new()) };
 }
 
 /// Adds a function to the table.
 pub fn register(info: FnInfo) -> FnId {
     TABLE.with(|t| {
         let mut t = t.borrow_mut();
+        CALLS.with(|c| {
+            c.borrow_mut().push(CallInfo {
+                native: 0,
+                params: info.params,
+                required: info.required,
+                self_first: info.self_first,
+                is_async: info.is_async,
+            })
+        });
         t.push(info);
-        NATIVE.with(|n| n.borrow_mut().resize(t.len(), 0));
         FnId(t.len() as u32 - 1)
     })
 }
 
 /// Gives function `id` a native entry: from now on calls through the table run it.
 pub fn set_native(id: FnId, entry: usize) {
-    NATIVE.with(|n| n.borrow_mut()[id.0 as usize] = entry);
+    CALLS.with(|c| c.borrow_mut()[id.0 as usize].native = entry);
+}
+
+/// What calling function `id` needs.
+#[inline]
+pub fn call_info(id: FnId) -> CallInfo {
+    CALLS.with(|c| c.borrow()[id.0 as usize])
 }
 
 /// The native entry of function `id`, or 0 if it runs in the interpreter.
 #[inline]
 pub fn native(id: FnId) -> usize {
-    NATIVE.with(|n| n.borrow()[id.0 as usize])
+    call_info(id).native
 }
 
 /// The tier's code handle of a function (`FnInfo::code`), without copying its entry.
@@ -100,7 +135,7 @@ pub fn check_call(id: FnId, argc: u32) -> crate::error::RtResult<bool> {
 /// Whether a function's first parameter is `self` (§3.12.5).
 #[inline]
 pub fn self_first(id: FnId) -> bool {
-    TABLE.with(|t| t.borrow()[id.0 as usize].self_first)
+    call_info(id).self_first
 }
 
 pub enum Callee {

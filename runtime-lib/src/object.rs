@@ -7,6 +7,7 @@
 //! distinct key sequences). Removing a key rebuilds the path without it; objects with many
 //! keys use the same structure, with the shape's hash index making lookups O(1).
 
+use crate::cvec::CVec;
 use crate::error::RtResult;
 use crate::heap::{self, GcHeader, HeapObject, ObjKind};
 use crate::value::{Tag, Value};
@@ -62,9 +63,12 @@ pub fn empty_shape() -> &'static Shape {
     ROOT_SHAPE.with(|s| *s)
 }
 
+/// `#[repr(C)]`: compiled code compares `shape` (offset 0) with a site cache and then reads
+/// `slots` (one pointer-size later) directly (docs/MEMORY_MODEL.md).
+#[repr(C)]
 pub struct ObjectObj {
     pub shape: &'static Shape,
-    pub slots: Vec<Value>,
+    pub slots: CVec<Value>,
 }
 
 impl HeapObject for ObjectObj {
@@ -80,6 +84,14 @@ impl HeapObject for ObjectObj {
 pub struct SiteCache {
     pub shape: *const Shape,
     pub slot: usize,
+}
+
+/// The inline cache of one field of an object literal in compiled code: the shape the object
+/// had before the field last time and the shape adding it gave. Zeroed until the first use.
+#[repr(C)]
+pub struct TransitionCache {
+    pub from: *const Shape,
+    pub to: *const Shape,
 }
 
 impl ObjectObj {
@@ -117,6 +129,33 @@ impl ObjectObj {
             cache.shape = self.shape;
             cache.slot = i;
         }
+    }
+
+    /// `set` for a field of an object literal, through the site's transition cache: while
+    /// objects there are built the same way, a new field is appended without hashing.
+    pub fn add_cached(&mut self, key: &str, value: Value, cache: &mut TransitionCache) {
+        if self.add_by_cache(value, cache) {
+            return;
+        }
+        let before = self.shape;
+        self.set(key, value);
+        if self.shape.keys.len() == before.keys.len() + 1 {
+            cache.from = before;
+            cache.to = self.shape;
+        }
+    }
+
+    /// The cached case of `add_cached`, which needs no key: false if the cache does not apply.
+    #[inline]
+    pub fn add_by_cache(&mut self, value: Value, cache: &TransitionCache) -> bool {
+        if value.is_null() || !std::ptr::eq(self.shape, cache.from) {
+            return false;
+        }
+        crate::array::share(value);
+        self.slots.push(value);
+        // SAFETY: `to` came from a `&'static Shape` (`add_cached`); shapes are never freed.
+        self.shape = unsafe { &*cache.to };
+        true
     }
 
     /// Sets a field; `null` removes it (§3.11.2). A new key goes to the end.
@@ -160,7 +199,7 @@ impl ObjectObj {
 pub fn new_empty() -> RtResult<Value> {
     let ptr = heap::alloc(ObjectObj {
         shape: empty_shape(),
-        slots: Vec::new(),
+        slots: CVec::new(),
     })?;
     Ok(Value::heap(Tag::Object, ptr as *mut GcHeader))
 }
