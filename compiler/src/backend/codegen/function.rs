@@ -12,9 +12,11 @@
 //! raising runtime call is followed by a status check that goes to the block's `try` handler,
 //! or to the function's propagation block, which records a stack-trace frame and returns 1.
 
+mod builtins;
 mod calls;
 mod dynamic;
 mod fuel;
+mod heap_access;
 mod unboxed;
 mod weights;
 
@@ -29,7 +31,7 @@ use inkwell::values::{
 };
 use inkwell::{FloatPredicate, IntPredicate};
 use solvra_rt::Tag;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use unboxed::may_call_back;
 
 type R<T> = Result<T, CodegenError>;
@@ -64,6 +66,8 @@ pub(super) struct FnEmitter<'a, 'ctx> {
     file: (PointerValue<'ctx>, u64),
     /// Debug information (`-g`): where instructions are attributed.
     dbg: Option<FnDebug<'ctx>>,
+    /// Builtin function values that are only called (`builtins::only_called`).
+    only_called: HashSet<Value>,
 }
 
 impl<'a, 'ctx> FnEmitter<'a, 'ctx> {
@@ -149,6 +153,7 @@ impl<'a, 'ctx> FnEmitter<'a, 'ctx> {
             name,
             file,
             dbg,
+            only_called: builtins::only_called(func),
         };
         if clone.is_some() {
             for i in 0..func.params.len() as u32 {
@@ -672,11 +677,15 @@ impl<'a, 'ctx> FnEmitter<'a, 'ctx> {
                 "solvra_neg",
                 &[self.out(result)?.into(), self.v(*v)?.into()],
             )?,
+            // `!v` is `!truthy(v)` (`ops::not`), and truthiness is inline for bools and ints.
             Not(v) => {
-                cx.call(
-                    "solvra_not",
-                    &[self.out(result)?.into(), self.v(*v)?.into()],
-                )?;
+                let t = self.truthy(self.v(*v)?)?;
+                let not = cx.builder.build_not(t, "not").map_err(llvm)?;
+                let bits = cx
+                    .builder
+                    .build_int_z_extend(not, cx.context.i64_type(), "bits")
+                    .map_err(llvm)?;
+                self.store_tag_bits(self.out(result)?, Tag::Bool, bits)?;
             }
             ToBool(v) => {
                 cx.call(
@@ -757,6 +766,7 @@ impl<'a, 'ctx> FnEmitter<'a, 'ctx> {
                     &[self.out(result)?.into(), env.into(), u32_(*n as u64).into()],
                 )?;
             }
+            Builtin(_) if result.is_some_and(|r| self.only_called.contains(&r)) => {}
             Builtin(id) => self.call_checked(
                 "solvra_builtin",
                 &[self.out(result)?.into(), u32_(*id as u64).into()],
@@ -788,50 +798,30 @@ impl<'a, 'ctx> FnEmitter<'a, 'ctx> {
             InitField { object, key, value } => {
                 let (p, n) = self.key(*key)?;
                 self.call_checked(
-                    "solvra_member_set",
+                    "solvra_init_field_ic",
                     &[
                         self.v(*object)?.into(),
                         p.into(),
                         n.into(),
                         self.v(*value)?.into(),
+                        cx.site_cache().into(),
                     ],
                 )?;
             }
             MemberSet { object, key, value } => {
-                let (p, n) = self.key(*key)?;
-                self.call_checked(
-                    "solvra_member_set_ic",
-                    &[
-                        self.v(*object)?.into(),
-                        p.into(),
-                        n.into(),
-                        self.v(*value)?.into(),
-                        cx.site_cache().into(),
-                    ],
-                )?;
-                cx.copy(self.out(result)?, self.v(*object)?)?;
+                let object = self.v(*object)?;
+                self.member_set(object, self.key(*key)?, self.v(*value)?, cx.site_cache())?;
+                cx.copy(self.out(result)?, object)?;
             }
-            MemberGet { object, key } => {
-                let (p, n) = self.key(*key)?;
-                self.call_checked(
-                    "solvra_member_get_ic",
-                    &[
-                        self.out(result)?.into(),
-                        self.v(*object)?.into(),
-                        p.into(),
-                        n.into(),
-                        cx.site_cache().into(),
-                    ],
-                )?;
-            }
-            IndexGet { container, index } => self.call_checked(
-                "solvra_index_get",
-                &[
-                    self.out(result)?.into(),
-                    self.v(*container)?.into(),
-                    self.v(*index)?.into(),
-                ],
+            MemberGet { object, key } => self.member_get(
+                self.out(result)?,
+                self.v(*object)?,
+                self.key(*key)?,
+                cx.site_cache(),
             )?,
+            IndexGet { container, index } => {
+                self.index_get(self.out(result)?, self.v(*container)?, self.v(*index)?)?
+            }
             IndexSet {
                 container,
                 index,
@@ -841,10 +831,7 @@ impl<'a, 'ctx> FnEmitter<'a, 'ctx> {
                 let out = self.out(result)?;
                 self.share(self.v(*value)?)?;
                 cx.copy(out, self.v(*container)?)?;
-                self.call_checked(
-                    "solvra_index_set",
-                    &[out.into(), self.v(*index)?.into(), self.v(*value)?.into()],
-                )?;
+                self.index_set(out, self.v(*index)?, self.v(*value)?)?;
             }
             Slice {
                 target,
@@ -861,14 +848,13 @@ impl<'a, 'ctx> FnEmitter<'a, 'ctx> {
                     self.v(*step)?.into(),
                 ],
             )?,
-            Append { array, value } => self.call_checked(
-                "solvra_append",
-                &[
-                    self.out(result)?.into(),
-                    self.v(*array)?.into(),
-                    self.v(*value)?.into(),
-                ],
-            )?,
+            Append { array, value } => {
+                self.append(self.out(result)?, self.v(*array)?, self.v(*value)?)?
+            }
+            Call { callee, args } if self.known_builtin(*callee).is_some() => {
+                let id = self.known_builtin(*callee).expect("a builtin");
+                self.call_builtin(id, self.out(result)?, args)?
+            }
             Call { callee, args } | AsyncCall { callee, args } => {
                 let entry = if matches!(kind, AsyncCall { .. }) {
                     "solvra_spawn"
@@ -886,19 +872,12 @@ impl<'a, 'ctx> FnEmitter<'a, 'ctx> {
                     ],
                 )?;
             }
-            GetMethod { receiver, key } => {
-                let (p, n) = self.key(*key)?;
-                self.call_checked(
-                    "solvra_get_method",
-                    &[
-                        self.out(result)?.into(),
-                        self.v(*receiver)?.into(),
-                        p.into(),
-                        n.into(),
-                        cx.site_cache().into(),
-                    ],
-                )?;
-            }
+            GetMethod { receiver, key } => self.get_method(
+                self.out(result)?,
+                self.v(*receiver)?,
+                self.key(*key)?,
+                cx.site_cache(),
+            )?,
             CallMethod {
                 callee,
                 receiver,

@@ -131,8 +131,9 @@ impl<'ctx> Ctx<'ctx> {
         )
     }
 
-    /// A new member access site's inline cache (`solvra_rt::object::SiteCache`: a shape
-    /// pointer and a slot, zeroed).
+    /// A new member access site's inline cache, two zeroed words: `solvra_rt::object::SiteCache`
+    /// (a shape pointer and a slot) or, for a field of an object literal,
+    /// `object::TransitionCache` (two shape pointers).
     pub fn site_cache(&self) -> PointerValue<'ctx> {
         let ty = self
             .context

@@ -12,9 +12,9 @@ use solvra_rt::Tag;
 impl<'ctx> FnEmitter<'_, 'ctx> {
     /// A binary operator on `dyn` operands (the type passes left it: its operand types are not
     /// proven). The common cases are checked at run time: two ints are added, subtracted,
-    /// multiplied (wrapping, as the language's ints do) and compared inline, and so are two
-    /// floats (`float_binary`); everything else, and `/` and `%` (errors), goes through the
-    /// runtime.
+    /// multiplied, divided (wrapping, as the language's ints do; division by zero raises as the
+    /// typed operators do) and compared inline, and so are two floats (`float_binary`);
+    /// everything else goes through the runtime.
     pub(super) fn binary(
         &self,
         op: BinOp,
@@ -35,9 +35,6 @@ impl<'ctx> FnEmitter<'_, 'ctx> {
             BinOp::Gt => "solvra_gt",
             BinOp::Ge => "solvra_ge",
         };
-        if matches!(op, BinOp::Div | BinOp::Rem) {
-            return self.call_checked(name, &[out.into(), a.into(), b.into()]);
-        }
         let cx = self.cx;
         let bl = &cx.builder;
         let (ta, xa) = self.tag_bits(a)?;
@@ -69,16 +66,59 @@ impl<'ctx> FnEmitter<'_, 'ctx> {
             BinOp::Le => cmp(IntPredicate::SLE)?,
             BinOp::Gt => cmp(IntPredicate::SGT)?,
             BinOp::Ge => cmp(IntPredicate::SGE)?,
-            BinOp::Div | BinOp::Rem => unreachable!("through the runtime"),
+            BinOp::Div | BinOp::Rem => (
+                Tag::Int,
+                self.typed(op, Type::Int, xa.into(), xb.into())?
+                    .into_int_value(),
+            ),
         };
         self.store_tag_bits(out, tag, bits)?;
         bl.build_unconditional_branch(join).map_err(llvm)?;
         bl.position_at_end(not_ints);
+        if matches!(op, BinOp::Eq | BinOp::Ne) {
+            self.null_equality(op, out, ta, tb, join)?;
+        }
         self.float_binary(op, out, (ta, xa), (tb, xb), join, slow)?;
         bl.position_at_end(slow);
         self.call_checked(name, &[out.into(), a.into(), b.into()])?;
         bl.build_unconditional_branch(join).map_err(llvm)?;
         bl.position_at_end(join);
+        Ok(())
+    }
+
+    /// `==` and `!=` with a `null` operand, from the block where the operands are not both
+    /// ints: `null` equals only `null` (`ops::shallow_equals`). Continues in the block for
+    /// other operands.
+    fn null_equality(
+        &self,
+        op: BinOp,
+        out: PointerValue<'ctx>,
+        ta: IntValue<'ctx>,
+        tb: IntValue<'ctx>,
+        join: BasicBlock<'ctx>,
+    ) -> R<()> {
+        let cx = self.cx;
+        let bl = &cx.builder;
+        let a_null = self.tag_is(ta, Tag::Null, "a.null")?;
+        let b_null = self.tag_is(tb, Tag::Null, "b.null")?;
+        let any = bl.build_or(a_null, b_null, "null").map_err(llvm)?;
+        let fast = cx.context.append_basic_block(self.llfn, "null.cmp");
+        let other = cx.context.append_basic_block(self.llfn, "not.null");
+        bl.build_conditional_branch(any, fast, other)
+            .map_err(llvm)?;
+        bl.position_at_end(fast);
+        let pred = if op == BinOp::Eq {
+            IntPredicate::EQ
+        } else {
+            IntPredicate::NE
+        };
+        let r = bl.build_int_compare(pred, ta, tb, "same").map_err(llvm)?;
+        let bits = bl
+            .build_int_z_extend(r, cx.context.i64_type(), "bool")
+            .map_err(llvm)?;
+        self.store_tag_bits(out, Tag::Bool, bits)?;
+        bl.build_unconditional_branch(join).map_err(llvm)?;
+        bl.position_at_end(other);
         Ok(())
     }
 

@@ -1,0 +1,468 @@
+//! Inline fast paths into arrays and objects: `a[i]`, `a[i] = v`, `x = push(x, v)`, `o.k`,
+//! `o.k = v` and the method lookup of `o.k(…)` read and write the runtime's heap layouts
+//! directly (runtime-lib `cvec.rs`, `array::Storage`, `object::ObjectObj`; docs/MEMORY_MODEL.md,
+//! "Layouts compiled code reads") in the common case, and call the runtime for everything
+//! else: other types, indexes out of range or negative, shared arrays, element kinds that
+//! change the storage, a shape the site's cache has not seen. Both paths leave the same
+//! result, so only speed depends on which runs.
+
+use super::{llvm, FnEmitter, R};
+use inkwell::basic_block::BasicBlock;
+use inkwell::values::{BasicMetadataValueEnum, IntValue, PointerValue};
+use inkwell::IntPredicate;
+use solvra_rt::heap::{FLAG_SHARED, PAYLOAD_OFFSET};
+use solvra_rt::{array, Tag};
+
+/// Where the runtime call and the end of one fast path are.
+struct Paths<'ctx> {
+    slow: BasicBlock<'ctx>,
+    done: BasicBlock<'ctx>,
+}
+
+impl<'ctx> FnEmitter<'_, 'ctx> {
+    /// `out = container[index]`.
+    pub(super) fn index_get(
+        &self,
+        out: PointerValue<'ctx>,
+        container: PointerValue<'ctx>,
+        index: PointerValue<'ctx>,
+    ) -> R<()> {
+        let cx = self.cx;
+        let bl = &cx.builder;
+        let paths = self.paths("index")?;
+        let (tc, xc) = self.tag_bits(container)?;
+        let (ti, xi) = self.tag_bits(index)?;
+        let ok = self.both(
+            self.tag_is(tc, Tag::Array, "is.array")?,
+            self.tag_is(ti, Tag::Int, "int.index")?,
+        )?;
+        self.guard(ok, &paths, "array")?;
+        let (kind, data, i) = self.element(xc, xi, &paths)?;
+        let [ints, floats, values] = self.switch_kind(kind, &paths, "get")?;
+        for (block, tag) in [(ints, Tag::Int), (floats, Tag::Float)] {
+            bl.position_at_end(block);
+            let at = self.gep(cx.context.i64_type(), data, i)?;
+            let bits = bl
+                .build_load(cx.context.i64_type(), at, "item")
+                .map_err(llvm)?
+                .into_int_value();
+            self.store_tag_bits(out, tag, bits)?;
+            bl.build_unconditional_branch(paths.done).map_err(llvm)?;
+        }
+        // A nested array read from a shared one must be shared too (`ops::index_get`): left to
+        // the runtime.
+        bl.position_at_end(values);
+        let at = self.gep(cx.value_ty, data, i)?;
+        let (item_tag, _) = self.tag_bits(at)?;
+        let not_array = self.tag_is_not(item_tag, Tag::Array)?;
+        self.guard(not_array, &paths, "plain.item")?;
+        cx.copy(out, at)?;
+        self.finish(
+            &paths,
+            "solvra_index_get",
+            &[out.into(), container.into(), index.into()],
+        )
+    }
+
+    /// `place[index] = value` where `place` (the result slot) already holds the container and
+    /// `value` has been shared.
+    pub(super) fn index_set(
+        &self,
+        place: PointerValue<'ctx>,
+        index: PointerValue<'ctx>,
+        value: PointerValue<'ctx>,
+    ) -> R<()> {
+        let cx = self.cx;
+        let bl = &cx.builder;
+        let paths = self.paths("index.set")?;
+        let (tc, xc) = self.tag_bits(place)?;
+        let (ti, xi) = self.tag_bits(index)?;
+        let (tv, xv) = self.tag_bits(value)?;
+        let ok = self.both(
+            self.tag_is(tc, Tag::Array, "is.array")?,
+            self.tag_is(ti, Tag::Int, "int.index")?,
+        )?;
+        self.guard(ok, &paths, "array")?;
+        self.guard_unshared(xc, &paths)?;
+        let (kind, data, i) = self.element(xc, xi, &paths)?;
+        let [ints, floats, values] = self.switch_kind(kind, &paths, "set")?;
+        for (block, tag) in [(ints, Tag::Int), (floats, Tag::Float)] {
+            bl.position_at_end(block);
+            self.guard(self.tag_is(tv, tag, "same.kind")?, &paths, "store")?;
+            let at = self.gep(cx.context.i64_type(), data, i)?;
+            bl.build_store(at, xv).map_err(llvm)?;
+            bl.build_unconditional_branch(paths.done).map_err(llvm)?;
+        }
+        bl.position_at_end(values);
+        let at = self.gep(cx.value_ty, data, i)?;
+        cx.copy(at, value)?;
+        self.finish(
+            &paths,
+            "solvra_index_set",
+            &[place.into(), index.into(), value.into()],
+        )
+    }
+
+    /// `out = push(array, value)` for `x = push(x, v)`: appended in place when the array is
+    /// unshared, has room and keeps its element kind.
+    pub(super) fn append(
+        &self,
+        out: PointerValue<'ctx>,
+        arr: PointerValue<'ctx>,
+        value: PointerValue<'ctx>,
+    ) -> R<()> {
+        let cx = self.cx;
+        let bl = &cx.builder;
+        let paths = self.paths("push")?;
+        let (ta, xa) = self.tag_bits(arr)?;
+        let (tv, xv) = self.tag_bits(value)?;
+        self.guard(self.tag_is(ta, Tag::Array, "is.array")?, &paths, "array")?;
+        self.guard_unshared(xa, &paths)?;
+        let payload = self.payload(xa)?;
+        let kind = self.load_int(cx.context.i8_type(), payload, 0, "kind")?;
+        let data = self.load_ptr(payload, 1, "data")?;
+        let len = self.load_int(cx.usize_ty, payload, 2, "len")?;
+        let cap = self.load_int(cx.usize_ty, payload, 3, "cap")?;
+        let room = bl
+            .build_int_compare(IntPredicate::ULT, len, cap, "room")
+            .map_err(llvm)?;
+        self.guard(room, &paths, "room")?;
+        let [ints, floats, values] = self.switch_kind(kind, &paths, "push")?;
+        let stored = cx.context.append_basic_block(self.llfn, "push.stored");
+        for (block, tag) in [(ints, Tag::Int), (floats, Tag::Float)] {
+            bl.position_at_end(block);
+            self.guard(self.tag_is(tv, tag, "same.kind")?, &paths, "store")?;
+            let at = self.gep(cx.context.i64_type(), data, len)?;
+            bl.build_store(at, xv).map_err(llvm)?;
+            bl.build_unconditional_branch(stored).map_err(llvm)?;
+        }
+        // An array pushed into another is shared (`array::push_in_place`): left to the runtime.
+        bl.position_at_end(values);
+        self.guard(self.tag_is_not(tv, Tag::Array)?, &paths, "plain.item")?;
+        let at = self.gep(cx.value_ty, data, len)?;
+        cx.copy(at, value)?;
+        bl.build_unconditional_branch(stored).map_err(llvm)?;
+        bl.position_at_end(stored);
+        let one = cx.usize_ty.const_int(1, false);
+        let grown = bl.build_int_add(len, one, "len").map_err(llvm)?;
+        bl.build_store(self.word(payload, 2)?, grown)
+            .map_err(llvm)?;
+        cx.copy(out, arr)?;
+        self.finish(
+            &paths,
+            "solvra_append",
+            &[out.into(), arr.into(), value.into()],
+        )
+    }
+
+    /// `out = object.key` through the site's inline cache (`object::SiteCache`).
+    pub(super) fn member_get(
+        &self,
+        out: PointerValue<'ctx>,
+        object: PointerValue<'ctx>,
+        key: (PointerValue<'ctx>, IntValue<'ctx>),
+        cache: PointerValue<'ctx>,
+    ) -> R<()> {
+        let paths = self.paths("member")?;
+        let at = self.cached_slot(object, cache, &paths)?;
+        self.cx.copy(out, at)?;
+        self.finish(
+            &paths,
+            "solvra_member_get_ic",
+            &[
+                out.into(),
+                object.into(),
+                key.0.into(),
+                key.1.into(),
+                cache.into(),
+            ],
+        )
+    }
+
+    /// `out = receiver.key` for a method call (§3.12.5), through the site's inline cache: the
+    /// member must be a function, or the runtime raises the error.
+    pub(super) fn get_method(
+        &self,
+        out: PointerValue<'ctx>,
+        receiver: PointerValue<'ctx>,
+        key: (PointerValue<'ctx>, IntValue<'ctx>),
+        cache: PointerValue<'ctx>,
+    ) -> R<()> {
+        let paths = self.paths("method")?;
+        let at = self.cached_slot(receiver, cache, &paths)?;
+        let (tag, _) = self.tag_bits(at)?;
+        self.guard(
+            self.tag_is(tag, Tag::Function, "is.function")?,
+            &paths,
+            "callable",
+        )?;
+        self.cx.copy(out, at)?;
+        self.finish(
+            &paths,
+            "solvra_get_method",
+            &[
+                out.into(),
+                receiver.into(),
+                key.0.into(),
+                key.1.into(),
+                cache.into(),
+            ],
+        )
+    }
+
+    /// `object.key = value` through the site's inline cache; `null` (which removes the field)
+    /// and arrays (which must be shared) take the runtime path.
+    pub(super) fn member_set(
+        &self,
+        object: PointerValue<'ctx>,
+        key: (PointerValue<'ctx>, IntValue<'ctx>),
+        value: PointerValue<'ctx>,
+        cache: PointerValue<'ctx>,
+    ) -> R<()> {
+        let paths = self.paths("member.set")?;
+        let (tv, _) = self.tag_bits(value)?;
+        let plain = self.both(
+            self.tag_is_not(tv, Tag::Null)?,
+            self.tag_is_not(tv, Tag::Array)?,
+        )?;
+        self.guard(plain, &paths, "plain.value")?;
+        let at = self.cached_slot(object, cache, &paths)?;
+        self.cx.copy(at, value)?;
+        self.finish(
+            &paths,
+            "solvra_member_set_ic",
+            &[
+                object.into(),
+                key.0.into(),
+                key.1.into(),
+                value.into(),
+                cache.into(),
+            ],
+        )
+    }
+
+    /// The slot of an object whose shape is the one `cache` holds; anything else goes to
+    /// `paths.slow`.
+    fn cached_slot(
+        &self,
+        object: PointerValue<'ctx>,
+        cache: PointerValue<'ctx>,
+        paths: &Paths<'ctx>,
+    ) -> R<PointerValue<'ctx>> {
+        let cx = self.cx;
+        let bl = &cx.builder;
+        let (to, xo) = self.tag_bits(object)?;
+        self.guard(self.tag_is(to, Tag::Object, "is.object")?, paths, "object")?;
+        let payload = self.payload(xo)?;
+        let shape = self.load_ptr(payload, 0, "shape")?;
+        let cached = self.load_ptr(cache, 0, "cached.shape")?;
+        let hit = bl
+            .build_int_compare(IntPredicate::EQ, shape, cached, "hit")
+            .map_err(llvm)?;
+        self.guard(hit, paths, "hit")?;
+        let slot = self.load_int(cx.usize_ty, cache, 1, "slot")?;
+        let slots = self.load_ptr(payload, 1, "slots")?;
+        self.gep(cx.value_ty, slots, slot)
+    }
+
+    fn paths(&self, name: &str) -> R<Paths<'ctx>> {
+        let cx = self.cx;
+        Ok(Paths {
+            slow: cx
+                .context
+                .append_basic_block(self.llfn, &format!("{name}.slow")),
+            done: cx
+                .context
+                .append_basic_block(self.llfn, &format!("{name}.done")),
+        })
+    }
+
+    /// Continues in a new block if `cond` holds, else goes to the slow path.
+    fn guard(&self, cond: IntValue<'ctx>, paths: &Paths<'ctx>, name: &str) -> R<()> {
+        let cx = self.cx;
+        let next = cx.context.append_basic_block(self.llfn, name);
+        cx.builder
+            .build_conditional_branch(cond, next, paths.slow)
+            .map_err(llvm)?;
+        cx.builder.position_at_end(next);
+        Ok(())
+    }
+
+    /// Ends the fast path (the current block) and emits the slow one: the runtime call.
+    fn finish(
+        &self,
+        paths: &Paths<'ctx>,
+        runtime: &str,
+        args: &[BasicMetadataValueEnum<'ctx>],
+    ) -> R<()> {
+        let bl = &self.cx.builder;
+        bl.build_unconditional_branch(paths.done).map_err(llvm)?;
+        bl.position_at_end(paths.slow);
+        self.call_checked(runtime, args)?;
+        bl.build_unconditional_branch(paths.done).map_err(llvm)?;
+        bl.position_at_end(paths.done);
+        Ok(())
+    }
+
+    /// An array's storage kind, element buffer and the index `xi` once it is known to be in
+    /// range (negative indexes, which count from the end, take the slow path).
+    fn element(
+        &self,
+        array_bits: IntValue<'ctx>,
+        xi: IntValue<'ctx>,
+        paths: &Paths<'ctx>,
+    ) -> R<(IntValue<'ctx>, PointerValue<'ctx>, IntValue<'ctx>)> {
+        let cx = self.cx;
+        let bl = &cx.builder;
+        let payload = self.payload(array_bits)?;
+        let kind = self.load_int(cx.context.i8_type(), payload, 0, "kind")?;
+        let data = self.load_ptr(payload, 1, "data")?;
+        let len = self.load_int(cx.usize_ty, payload, 2, "len")?;
+        let i64t = cx.context.i64_type();
+        let len64 = bl
+            .build_int_z_extend_or_bit_cast(len, i64t, "len64")
+            .map_err(llvm)?;
+        let inside = bl
+            .build_int_compare(IntPredicate::ULT, xi, len64, "inside")
+            .map_err(llvm)?;
+        self.guard(inside, paths, "inside")?;
+        let i = bl
+            .build_int_truncate_or_bit_cast(xi, cx.usize_ty, "i")
+            .map_err(llvm)?;
+        Ok((kind, data, i))
+    }
+
+    /// Branches on an array's storage kind: blocks for ints, floats and values, in that order.
+    fn switch_kind(
+        &self,
+        kind: IntValue<'ctx>,
+        paths: &Paths<'ctx>,
+        name: &str,
+    ) -> R<[BasicBlock<'ctx>; 3]> {
+        let cx = self.cx;
+        let blocks = [
+            cx.context
+                .append_basic_block(self.llfn, &format!("{name}.ints")),
+            cx.context
+                .append_basic_block(self.llfn, &format!("{name}.floats")),
+            cx.context
+                .append_basic_block(self.llfn, &format!("{name}.values")),
+        ];
+        let i8t = cx.context.i8_type();
+        let cases = [
+            (i8t.const_int(array::STORAGE_INTS as u64, false), blocks[0]),
+            (
+                i8t.const_int(array::STORAGE_FLOATS as u64, false),
+                blocks[1],
+            ),
+            (
+                i8t.const_int(array::STORAGE_VALUES as u64, false),
+                blocks[2],
+            ),
+        ];
+        cx.builder
+            .build_switch(kind, paths.slow, &cases)
+            .map_err(llvm)?;
+        Ok(blocks)
+    }
+
+    /// Goes to the slow path if the array's header has `FLAG_SHARED` (it must be copied first).
+    fn guard_unshared(&self, array_bits: IntValue<'ctx>, paths: &Paths<'ctx>) -> R<()> {
+        let cx = self.cx;
+        let bl = &cx.builder;
+        let header = self.heap_ptr(array_bits)?;
+        let flags_at = self.byte_offset(header, 2)?;
+        let i8t = cx.context.i8_type();
+        let flags = bl
+            .build_load(i8t, flags_at, "flags")
+            .map_err(llvm)?
+            .into_int_value();
+        let shared = bl
+            .build_and(flags, i8t.const_int(FLAG_SHARED as u64, false), "shared")
+            .map_err(llvm)?;
+        let unshared = bl
+            .build_int_compare(IntPredicate::EQ, shared, i8t.const_zero(), "unshared")
+            .map_err(llvm)?;
+        self.guard(unshared, paths, "unshared")
+    }
+
+    fn heap_ptr(&self, bits: IntValue<'ctx>) -> R<PointerValue<'ctx>> {
+        let cx = self.cx;
+        cx.builder
+            .build_int_to_ptr(bits, cx.ptr_ty, "obj")
+            .map_err(llvm)
+    }
+
+    pub(super) fn payload(&self, bits: IntValue<'ctx>) -> R<PointerValue<'ctx>> {
+        self.byte_offset(self.heap_ptr(bits)?, PAYLOAD_OFFSET)
+    }
+
+    fn byte_offset(&self, p: PointerValue<'ctx>, bytes: u64) -> R<PointerValue<'ctx>> {
+        let cx = self.cx;
+        let off = cx.usize_ty.const_int(bytes, false);
+        // SAFETY (LLVM): the offsets stay inside the heap object (its header and payload).
+        unsafe {
+            cx.builder
+                .build_in_bounds_gep(cx.context.i8_type(), p, &[off], "at")
+                .map_err(llvm)
+        }
+    }
+
+    /// The address of pointer-sized word `n` of a structure.
+    fn word(&self, p: PointerValue<'ctx>, n: u64) -> R<PointerValue<'ctx>> {
+        self.gep(self.cx.usize_ty, p, self.cx.usize_ty.const_int(n, false))
+    }
+
+    fn gep<T: inkwell::types::BasicType<'ctx>>(
+        &self,
+        ty: T,
+        p: PointerValue<'ctx>,
+        i: IntValue<'ctx>,
+    ) -> R<PointerValue<'ctx>> {
+        // SAFETY (LLVM): callers index within the buffer (checked against its length).
+        unsafe {
+            self.cx
+                .builder
+                .build_in_bounds_gep(ty, p, &[i], "elem")
+                .map_err(llvm)
+        }
+    }
+
+    pub(super) fn load_int(
+        &self,
+        ty: inkwell::types::IntType<'ctx>,
+        p: PointerValue<'ctx>,
+        word: u64,
+        name: &str,
+    ) -> R<IntValue<'ctx>> {
+        let at = self.word(p, word)?;
+        Ok(self
+            .cx
+            .builder
+            .build_load(ty, at, name)
+            .map_err(llvm)?
+            .into_int_value())
+    }
+
+    fn load_ptr(&self, p: PointerValue<'ctx>, word: u64, name: &str) -> R<PointerValue<'ctx>> {
+        let at = self.word(p, word)?;
+        Ok(self
+            .cx
+            .builder
+            .build_load(self.cx.ptr_ty, at, name)
+            .map_err(llvm)?
+            .into_pointer_value())
+    }
+
+    fn both(&self, a: IntValue<'ctx>, b: IntValue<'ctx>) -> R<IntValue<'ctx>> {
+        self.cx.builder.build_and(a, b, "both").map_err(llvm)
+    }
+
+    fn tag_is_not(&self, tag: IntValue<'ctx>, not: Tag) -> R<IntValue<'ctx>> {
+        let cx = self.cx;
+        let not = cx.context.i8_type().const_int(not as u64, false);
+        cx.builder
+            .build_int_compare(IntPredicate::NE, tag, not, "tag.ne")
+            .map_err(llvm)
+    }
+}
