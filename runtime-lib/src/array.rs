@@ -3,8 +3,9 @@
 //! Storing an array in a second place (a variable, a field, an element, an argument that
 //! outlives the call) marks it `FLAG_SHARED`; a mutation through any place first copies a shared
 //! array (`make_unique`). An unshared array is mutated in place, so `a = push(a, x)` in a loop
-//! is amortised O(1). All-int and all-float arrays keep typed storage, which compiled code can
-//! index without boxing; the first element of another type converts them to general storage.
+//! is amortised O(1). All-int, all-float and all-bool arrays keep typed storage (8, 8 and 1
+//! bytes an element), which compiled code can index without boxing; the first element of
+//! another type converts them to general storage.
 
 use crate::cvec::CVec;
 use crate::error::RtResult;
@@ -18,12 +19,14 @@ pub enum Storage {
     Ints(CVec<i64>),
     Floats(CVec<f64>),
     Values(CVec<Value>),
+    Bools(CVec<bool>),
 }
 
 /// `Storage`'s discriminants, as compiled code compares them.
 pub const STORAGE_INTS: u8 = 0;
 pub const STORAGE_FLOATS: u8 = 1;
 pub const STORAGE_VALUES: u8 = 2;
+pub const STORAGE_BOOLS: u8 = 3;
 
 #[repr(C)]
 pub struct ArrayObj {
@@ -37,6 +40,7 @@ impl HeapObject for ArrayObj {
             Storage::Ints(v) => v.capacity() * 8,
             Storage::Floats(v) => v.capacity() * 8,
             Storage::Values(v) => v.capacity() * std::mem::size_of::<Value>(),
+            Storage::Bools(v) => v.capacity(),
         }
     }
 }
@@ -47,6 +51,7 @@ impl ArrayObj {
             Storage::Ints(v) => v.len(),
             Storage::Floats(v) => v.len(),
             Storage::Values(v) => v.len(),
+            Storage::Bools(v) => v.len(),
         }
     }
 
@@ -59,6 +64,7 @@ impl ArrayObj {
             Storage::Ints(v) => Value::int(v[i]),
             Storage::Floats(v) => Value::float(v[i]),
             Storage::Values(v) => v[i],
+            Storage::Bools(v) => Value::bool(v[i]),
         }
     }
 
@@ -67,6 +73,7 @@ impl ArrayObj {
             (Storage::Ints(v), Tag::Int) => v[i] = value.as_int(),
             (Storage::Floats(v), Tag::Float) => v[i] = value.as_float(),
             (Storage::Values(v), _) => v[i] = value,
+            (Storage::Bools(v), Tag::Bool) => v[i] = value.as_bool(),
             _ => {
                 self.generalize();
                 if let Storage::Values(v) = &mut self.storage {
@@ -81,8 +88,12 @@ impl ArrayObj {
             (Storage::Ints(v), Tag::Int) => v.push(value.as_int()),
             (Storage::Floats(v), Tag::Float) => v.push(value.as_float()),
             (Storage::Values(v), _) => v.push(value),
+            (Storage::Bools(v), Tag::Bool) => v.push(value.as_bool()),
             (Storage::Ints(v), Tag::Float) if v.is_empty() => {
                 self.storage = Storage::Floats(CVec::from(vec![value.as_float()]));
+            }
+            (Storage::Ints(v), Tag::Bool) if v.is_empty() => {
+                self.storage = Storage::Bools(CVec::from(vec![value.as_bool()]));
             }
             _ => {
                 self.generalize();
@@ -110,6 +121,8 @@ pub fn from_values(items: Vec<Value>) -> RtResult<Value> {
         Storage::Ints(items.iter().map(|v| v.as_int()).collect())
     } else if !items.is_empty() && items.iter().all(|v| v.tag == Tag::Float) {
         Storage::Floats(items.iter().map(|v| v.as_float()).collect())
+    } else if !items.is_empty() && items.iter().all(|v| v.tag == Tag::Bool) {
+        Storage::Bools(items.iter().map(|v| v.as_bool()).collect())
     } else if items.is_empty() {
         Storage::Ints(CVec::new())
     } else {
@@ -159,6 +172,7 @@ pub fn copy(v: Value) -> RtResult<Value> {
     let storage = match &src.storage {
         Storage::Ints(x) => Storage::Ints(x.clone()),
         Storage::Floats(x) => Storage::Floats(x.clone()),
+        Storage::Bools(x) => Storage::Bools(x.clone()),
         Storage::Values(x) => {
             for item in x {
                 share(*item);

@@ -251,6 +251,12 @@ pub fn equals(a: Value, b: Value) -> bool {
                     }
                     continue;
                 }
+                (Storage::Bools(p), Storage::Bools(q)) => {
+                    if p[..] != q[..] {
+                        return false;
+                    }
+                    continue;
+                }
                 _ => {}
             }
             for i in 0..ax.len() {

@@ -625,6 +625,7 @@ fn layouts_compiled_code_reads() {
     for (a, kind, first) in [
         (arr(&[int(7), int(8)]), array::STORAGE_INTS, 7u64),
         (arr(&[float(0.5)]), array::STORAGE_FLOATS, 0.5f64.to_bits()),
+        (arr(&[Value::TRUE, Value::FALSE]), array::STORAGE_BOOLS, 1),
         (
             arr(&[Value::TRUE, int(1)]),
             array::STORAGE_VALUES,
@@ -636,13 +637,13 @@ fn layouts_compiled_code_reads() {
         let data = read_word(unsafe { payload.add(word) }) as *const u64;
         assert_eq!(read_word(unsafe { payload.add(2 * word) }), array::len(a));
         assert!(read_word(unsafe { payload.add(3 * word) }) >= array::len(a));
-        let first_word = unsafe { *data };
-        let first_word = if kind == array::STORAGE_VALUES {
-            first_word & 0xff
+        // The first element: a whole word, or the first byte (a bool, a general value's tag).
+        let first_item = if kind == array::STORAGE_VALUES || kind == array::STORAGE_BOOLS {
+            u64::from(unsafe { *(data as *const u8) })
         } else {
-            first_word
+            unsafe { *data }
         };
-        assert_eq!(first_word, first);
+        assert_eq!(first_item, first);
     }
     let o = obj(&[("k", int(5)), ("j", int(6))]);
     let payload = unsafe { (o.ptr() as *const u8).add(heap::PAYLOAD_OFFSET as usize) };

@@ -38,7 +38,18 @@ impl<'ctx> FnEmitter<'_, 'ctx> {
         )?;
         self.guard(ok, &paths, "array")?;
         let (kind, data, i) = self.element(xc, xi, &paths)?;
-        let [ints, floats, values] = self.switch_kind(kind, &paths, "get")?;
+        let [ints, floats, values, bools] = self.switch_kind(kind, &paths, "get")?;
+        bl.position_at_end(bools);
+        let at = self.gep(cx.context.i8_type(), data, i)?;
+        let byte = bl
+            .build_load(cx.context.i8_type(), at, "item")
+            .map_err(llvm)?
+            .into_int_value();
+        let bits = bl
+            .build_int_z_extend(byte, cx.context.i64_type(), "bool")
+            .map_err(llvm)?;
+        self.store_tag_bits(out, Tag::Bool, bits)?;
+        bl.build_unconditional_branch(paths.done).map_err(llvm)?;
         for (block, tag) in [(ints, Tag::Int), (floats, Tag::Float)] {
             bl.position_at_end(block);
             let at = self.gep(cx.context.i64_type(), data, i)?;
@@ -85,7 +96,10 @@ impl<'ctx> FnEmitter<'_, 'ctx> {
         self.guard(ok, &paths, "array")?;
         self.guard_unshared(xc, &paths)?;
         let (kind, data, i) = self.element(xc, xi, &paths)?;
-        let [ints, floats, values] = self.switch_kind(kind, &paths, "set")?;
+        let [ints, floats, values, bools] = self.switch_kind(kind, &paths, "set")?;
+        bl.position_at_end(bools);
+        self.store_bool(tv, xv, data, i, &paths)?;
+        bl.build_unconditional_branch(paths.done).map_err(llvm)?;
         for (block, tag) in [(ints, Tag::Int), (floats, Tag::Float)] {
             bl.position_at_end(block);
             self.guard(self.tag_is(tv, tag, "same.kind")?, &paths, "store")?;
@@ -127,8 +141,11 @@ impl<'ctx> FnEmitter<'_, 'ctx> {
             .build_int_compare(IntPredicate::ULT, len, cap, "room")
             .map_err(llvm)?;
         self.guard(room, &paths, "room")?;
-        let [ints, floats, values] = self.switch_kind(kind, &paths, "push")?;
+        let [ints, floats, values, bools] = self.switch_kind(kind, &paths, "push")?;
         let stored = cx.context.append_basic_block(self.llfn, "push.stored");
+        bl.position_at_end(bools);
+        self.store_bool(tv, xv, data, len, &paths)?;
+        bl.build_unconditional_branch(stored).map_err(llvm)?;
         for (block, tag) in [(ints, Tag::Int), (floats, Tag::Float)] {
             bl.position_at_end(block);
             self.guard(self.tag_is(tv, tag, "same.kind")?, &paths, "store")?;
@@ -332,38 +349,56 @@ impl<'ctx> FnEmitter<'_, 'ctx> {
         Ok((kind, data, i))
     }
 
-    /// Branches on an array's storage kind: blocks for ints, floats and values, in that order.
+    /// Branches on an array's storage kind: blocks for ints, floats, values and bools, in that
+    /// order.
     fn switch_kind(
         &self,
         kind: IntValue<'ctx>,
         paths: &Paths<'ctx>,
         name: &str,
-    ) -> R<[BasicBlock<'ctx>; 3]> {
+    ) -> R<[BasicBlock<'ctx>; 4]> {
         let cx = self.cx;
-        let blocks = [
-            cx.context
-                .append_basic_block(self.llfn, &format!("{name}.ints")),
-            cx.context
-                .append_basic_block(self.llfn, &format!("{name}.floats")),
-            cx.context
-                .append_basic_block(self.llfn, &format!("{name}.values")),
+        let kinds = [
+            (array::STORAGE_INTS, "ints"),
+            (array::STORAGE_FLOATS, "floats"),
+            (array::STORAGE_VALUES, "values"),
+            (array::STORAGE_BOOLS, "bools"),
         ];
+        let blocks = kinds.map(|(_, k)| {
+            cx.context
+                .append_basic_block(self.llfn, &format!("{name}.{k}"))
+        });
         let i8t = cx.context.i8_type();
-        let cases = [
-            (i8t.const_int(array::STORAGE_INTS as u64, false), blocks[0]),
-            (
-                i8t.const_int(array::STORAGE_FLOATS as u64, false),
-                blocks[1],
-            ),
-            (
-                i8t.const_int(array::STORAGE_VALUES as u64, false),
-                blocks[2],
-            ),
-        ];
+        let cases: Vec<_> = kinds
+            .iter()
+            .zip(blocks)
+            .map(|((kind, _), block)| (i8t.const_int(*kind as u64, false), block))
+            .collect();
         cx.builder
             .build_switch(kind, paths.slow, &cases)
             .map_err(llvm)?;
         Ok(blocks)
+    }
+
+    /// Stores a bool value (tag `tv`, payload `xv`) as byte `i` of bool storage; another type
+    /// goes to the slow path (which makes the storage general).
+    fn store_bool(
+        &self,
+        tv: IntValue<'ctx>,
+        xv: IntValue<'ctx>,
+        data: PointerValue<'ctx>,
+        i: IntValue<'ctx>,
+        paths: &Paths<'ctx>,
+    ) -> R<()> {
+        let cx = self.cx;
+        let bl = &cx.builder;
+        self.guard(self.tag_is(tv, Tag::Bool, "same.kind")?, paths, "store")?;
+        let at = self.gep(cx.context.i8_type(), data, i)?;
+        let byte = bl
+            .build_int_truncate(xv, cx.context.i8_type(), "byte")
+            .map_err(llvm)?;
+        bl.build_store(at, byte).map_err(llvm)?;
+        Ok(())
     }
 
     /// Goes to the slow path if the array's header has `FLAG_SHARED` (it must be copied first).
