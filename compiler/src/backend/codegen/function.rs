@@ -21,7 +21,7 @@ mod unboxed;
 mod weights;
 
 use super::debuginfo::FnDebug;
-use super::module::{Ctx, FAST_CC};
+use super::module::{Ctx, Staging, FAST_CC};
 use super::CodegenError;
 use crate::backend::ir::{self, Block, Const, InstKind, Terminator, Type, Value};
 use crate::bytecode::Program;
@@ -35,6 +35,10 @@ use std::collections::{HashMap, HashSet};
 use unboxed::may_call_back;
 
 type R<T> = Result<T, CodegenError>;
+
+/// Scratch value slots for runtime calls (`module::Staging`): the most value pointers any
+/// runtime function takes (`solvra_slice` takes five).
+const SCRATCH_SLOTS: usize = 6;
 
 fn llvm(e: inkwell::builder::BuilderError) -> CodegenError {
     CodegenError(format!("LLVM builder: {e}"))
@@ -120,6 +124,17 @@ impl<'a, 'ctx> FnEmitter<'a, 'ctx> {
             cx.store_const(p, Const::Null)?;
             slots.push(p);
         }
+        let mut scratch = Vec::new();
+        for i in 0..SCRATCH_SLOTS {
+            scratch.push(
+                b.build_alloca(cx.value_ty, &format!("scratch{i}"))
+                    .map_err(llvm)?,
+            );
+        }
+        *cx.staging.borrow_mut() = Staging {
+            slots: vals.values().chain(&slots).copied().collect(),
+            scratch,
+        };
         let line_slot = b
             .build_alloca(cx.context.i32_type(), "line")
             .map_err(llvm)?;
@@ -178,6 +193,7 @@ impl<'a, 'ctx> FnEmitter<'a, 'ctx> {
             }
         }
         e.propagation()?;
+        *cx.staging.borrow_mut() = Staging::default();
         cx.builder.unset_current_debug_location();
         Ok(())
     }

@@ -20,7 +20,7 @@ use inkwell::AddressSpace;
 use solvra_rt::abi::{self, AbiType};
 use solvra_rt::builtins::table::{BuiltinId, Visibility};
 use std::cell::RefCell;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 type R<T> = Result<T, CodegenError>;
 
@@ -64,6 +64,20 @@ pub(super) struct Ctx<'ctx> {
     pub profile_use: Option<&'ctx super::ProfileCounts>,
     /// `CodegenOptions::trace_calls`.
     pub trace_calls: bool,
+    /// The value slots of the function being emitted and its scratch slots (`call`).
+    pub staging: RefCell<Staging<'ctx>>,
+}
+
+/// Runtime calls get value pointers, which would make every value's `alloca` escape and keep
+/// it in memory. Instead `Ctx::call` copies a value slot into a scratch slot for the call and
+/// back after it, so the value slots are only loaded and stored and LLVM keeps them in
+/// registers (SROA), where the inline paths' tag checks fold. The conservative stack scan
+/// sees registers too (runtime-lib `heap/stack.rs`).
+#[derive(Default)]
+pub(super) struct Staging<'ctx> {
+    pub slots: HashSet<PointerValue<'ctx>>,
+    /// One per pointer argument a runtime function takes, in the function's entry block.
+    pub scratch: Vec<PointerValue<'ctx>>,
 }
 
 impl<'ctx> Ctx<'ctx> {
@@ -74,7 +88,36 @@ impl<'ctx> Ctx<'ctx> {
         args: &[BasicMetadataValueEnum<'ctx>],
     ) -> R<Option<IntValue<'ctx>>> {
         let f = self.runtime(name)?;
-        let call = self.builder.build_call(f, args, "").map_err(llvm)?;
+        let staging = self.staging.borrow();
+        // (value slot, its scratch slot); a slot passed twice shares one scratch slot, so the
+        // runtime sees the aliasing it would have seen.
+        let mut staged: Vec<(PointerValue<'ctx>, PointerValue<'ctx>)> = Vec::new();
+        let mut staged_args = Vec::with_capacity(args.len());
+        for arg in args {
+            let slot = match arg {
+                BasicMetadataValueEnum::PointerValue(p) if staging.slots.contains(p) => *p,
+                _ => {
+                    staged_args.push(*arg);
+                    continue;
+                }
+            };
+            let scratch = match staged.iter().find(|(s, _)| *s == slot) {
+                Some(&(_, scratch)) => scratch,
+                None => {
+                    let scratch = *staging.scratch.get(staged.len()).ok_or_else(|| {
+                        CodegenError(format!("{name}: more value arguments than scratch slots"))
+                    })?;
+                    self.copy(scratch, slot)?;
+                    staged.push((slot, scratch));
+                    scratch
+                }
+            };
+            staged_args.push(scratch.into());
+        }
+        let call = self.builder.build_call(f, &staged_args, "").map_err(llvm)?;
+        for (slot, scratch) in staged {
+            self.copy(slot, scratch)?;
+        }
         Ok(call
             .try_as_basic_value()
             .basic()
@@ -456,6 +499,7 @@ pub(super) fn emit_module<'ctx>(
         profile,
         profile_use: opts.profile_use.as_ref(),
         trace_calls: opts.trace_calls,
+        staging: RefCell::new(Staging::default()),
     };
     // Clones are called directly, with the LLVM calling convention that passes most in
     // registers; the first parameter is the call depth (`solvra_call_depth`).
