@@ -14,6 +14,7 @@
 
 mod builtins;
 mod calls;
+mod direct;
 mod dynamic;
 mod fuel;
 mod heap_access;
@@ -866,6 +867,10 @@ impl<'a, 'ctx> FnEmitter<'a, 'ctx> {
             )?,
             Append { array, value } => {
                 self.append(self.out(result)?, self.v(*array)?, self.v(*value)?)?
+            }
+            Call { callee, args } if self.direct_callee(*callee, args.len()).is_some() => {
+                let function = self.direct_callee(*callee, args.len()).expect("known");
+                self.call_known(function, self.v(*callee)?, self.out(result)?, args)?
             }
             Call { callee, args } if self.known_builtin(*callee).is_some() => {
                 let id = self.known_builtin(*callee).expect("a builtin");

@@ -87,7 +87,31 @@ impl<'ctx> Ctx<'ctx> {
         name: &str,
         args: &[BasicMetadataValueEnum<'ctx>],
     ) -> R<Option<IntValue<'ctx>>> {
-        let f = self.runtime(name)?;
+        self.staged_call(self.runtime(name)?, args)
+    }
+
+    /// Calls a compiled SolvraScript function (`NativeFn`) of this module; returns its status.
+    pub fn call_function(
+        &self,
+        f: FunctionValue<'ctx>,
+        args: &[BasicMetadataValueEnum<'ctx>],
+    ) -> R<IntValue<'ctx>> {
+        Ok(self.staged_call(f, args)?.expect("a status"))
+    }
+
+    /// Whether bytecode function `i` is compiled into this module (hosted code defines only
+    /// the functions it was asked for).
+    pub fn defines(&self, i: u32) -> bool {
+        defines(self.embedding, i)
+    }
+
+    /// A call whose value-slot arguments go through scratch slots (`Staging`).
+    fn staged_call(
+        &self,
+        f: FunctionValue<'ctx>,
+        args: &[BasicMetadataValueEnum<'ctx>],
+    ) -> R<Option<IntValue<'ctx>>> {
+        let name = f.get_name().to_string_lossy();
         let staging = self.staging.borrow();
         // (value slot, its scratch slot); a slot passed twice shares one scratch slot, so the
         // runtime sees the aliasing it would have seen.
@@ -349,6 +373,11 @@ pub enum Globals<'a> {
     Symbols,
 }
 
+/// Whether code for `embedding` defines bytecode function `i` (see `Embedding::hosted`).
+fn defines(embedding: &Embedding, i: u32) -> bool {
+    embedding.hosted.is_none_or(|h| h.only.contains(&i))
+}
+
 /// The symbol of module `m`'s global array under `Globals::Symbols`.
 pub fn global_symbol(m: u32) -> String {
     format!("svs_globals_{m}")
@@ -401,7 +430,7 @@ pub(super) fn emit_module<'ctx>(
     );
     // Hosted code defines only the functions it compiles; declarations of the others are never
     // referenced (calls go through the function table), so they leave no trace in the object.
-    let defined = |i: u32| embedding.hosted.is_none_or(|h| h.only.contains(&i));
+    let defined = |i: u32| defines(embedding, i);
     let functions = (0..program.functions.len() as u32)
         .map(|i| match (embedding.hosted, embedding.start) {
             (Some(h), Some(start)) if h.only.contains(&i) => {

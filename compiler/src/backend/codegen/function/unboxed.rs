@@ -25,7 +25,7 @@ pub(super) fn may_call_back(kind: &InstKind) -> bool {
 
 impl<'ctx> FnEmitter<'_, 'ctx> {
     /// Raises the runtime error `message` when `cond` holds; continues where it does not.
-    fn raise_if(&self, cond: IntValue<'ctx>, message: &str) -> R<()> {
+    pub(super) fn raise_if(&self, cond: IntValue<'ctx>, message: &str) -> R<()> {
         let cx = self.cx;
         let bad = cx.context.append_basic_block(self.llfn, "raise");
         let ok = cx.context.append_basic_block(self.llfn, "checked");
