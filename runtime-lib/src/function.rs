@@ -8,6 +8,7 @@
 //! without changing any function value.
 
 use crate::builtins::table::BuiltinId;
+use crate::cvec::CVec;
 use crate::error::RtResult;
 use crate::heap::{self, GcHeader, HeapObject, ObjKind};
 use crate::value::{Tag, Value};
@@ -143,9 +144,12 @@ pub enum Callee {
     Builtin(BuiltinId),
 }
 
+/// `#[repr(C)]` with the cells first: compiled code reads a closure's captured cells directly
+/// (docs/MEMORY_MODEL.md, "Layouts compiled code reads").
+#[repr(C)]
 pub struct FunctionObj {
+    pub cells: CVec<Value>,
     pub callee: Callee,
-    pub cells: Vec<Value>,
 }
 
 impl HeapObject for FunctionObj {
@@ -155,7 +159,8 @@ impl HeapObject for FunctionObj {
     }
 }
 
-/// A captured variable.
+/// A captured variable; compiled code reads and writes `value` directly.
+#[repr(C)]
 pub struct CellObj {
     pub value: Value,
 }
@@ -187,16 +192,16 @@ pub fn cell_set(c: Value, value: Value) {
 
 pub fn new_user(id: FnId, cells: Vec<Value>) -> RtResult<Value> {
     let ptr = heap::alloc(FunctionObj {
+        cells: CVec::from(cells),
         callee: Callee::User(id),
-        cells,
     })?;
     Ok(Value::heap(Tag::Function, ptr as *mut GcHeader))
 }
 
 pub fn new_builtin(id: BuiltinId) -> RtResult<Value> {
     let ptr = heap::alloc(FunctionObj {
+        cells: CVec::new(),
         callee: Callee::Builtin(id),
-        cells: Vec::new(),
     })?;
     Ok(Value::heap(Tag::Function, ptr as *mut GcHeader))
 }

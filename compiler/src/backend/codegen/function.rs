@@ -14,6 +14,7 @@
 
 mod builtins;
 mod calls;
+mod captures;
 mod direct;
 mod dynamic;
 mod fuel;
@@ -747,28 +748,10 @@ impl<'a, 'ctx> FnEmitter<'a, 'ctx> {
                 self.call_checked("solvra_new_uninit_cell", &[self.out(result)?.into()])?
             }
             LoadCell { cell, name } => {
-                let (p, n) = self.key(*name)?;
-                self.call_checked(
-                    "solvra_cell_load",
-                    &[
-                        self.out(result)?.into(),
-                        self.v(*cell)?.into(),
-                        p.into(),
-                        n.into(),
-                    ],
-                )?;
+                self.load_cell(self.out(result)?, self.v(*cell)?, self.key(*name)?)?
             }
             StoreCell { cell, name, value } => {
-                let (p, n) = self.key(*name)?;
-                self.call_checked(
-                    "solvra_cell_store",
-                    &[
-                        self.v(*cell)?.into(),
-                        self.v(*value)?.into(),
-                        p.into(),
-                        n.into(),
-                    ],
-                )?;
+                self.store_cell(self.v(*cell)?, self.v(*value)?, self.key(*name)?)?
             }
             InitCell { cell, value } => {
                 cx.call(
@@ -776,13 +759,7 @@ impl<'a, 'ctx> FnEmitter<'a, 'ctx> {
                     &[self.v(*cell)?.into(), self.v(*value)?.into()],
                 )?;
             }
-            Upval(n) => {
-                let env = self.param(0).into_pointer_value();
-                cx.call(
-                    "solvra_upval",
-                    &[self.out(result)?.into(), env.into(), u32_(*n as u64).into()],
-                )?;
-            }
+            Upval(n) => self.upval(self.out(result)?, *n)?,
             Builtin(_) if result.is_some_and(|r| self.only_called.contains(&r)) => {}
             Builtin(id) => self.call_checked(
                 "solvra_builtin",

@@ -14,7 +14,7 @@ use solvra_rt::heap::{FLAG_SHARED, PAYLOAD_OFFSET};
 use solvra_rt::{array, Tag};
 
 /// Where the runtime call and the end of one fast path are.
-struct Paths<'ctx> {
+pub(super) struct Paths<'ctx> {
     slow: BasicBlock<'ctx>,
     done: BasicBlock<'ctx>,
 }
@@ -282,7 +282,7 @@ impl<'ctx> FnEmitter<'_, 'ctx> {
         self.gep(cx.value_ty, slots, slot)
     }
 
-    fn paths(&self, name: &str) -> R<Paths<'ctx>> {
+    pub(super) fn paths(&self, name: &str) -> R<Paths<'ctx>> {
         let cx = self.cx;
         Ok(Paths {
             slow: cx
@@ -295,7 +295,7 @@ impl<'ctx> FnEmitter<'_, 'ctx> {
     }
 
     /// Continues in a new block if `cond` holds, else goes to the slow path.
-    fn guard(&self, cond: IntValue<'ctx>, paths: &Paths<'ctx>, name: &str) -> R<()> {
+    pub(super) fn guard(&self, cond: IntValue<'ctx>, paths: &Paths<'ctx>, name: &str) -> R<()> {
         let cx = self.cx;
         let next = cx.context.append_basic_block(self.llfn, name);
         cx.builder
@@ -306,7 +306,7 @@ impl<'ctx> FnEmitter<'_, 'ctx> {
     }
 
     /// Ends the fast path (the current block) and emits the slow one: the runtime call.
-    fn finish(
+    pub(super) fn finish(
         &self,
         paths: &Paths<'ctx>,
         runtime: &str,
@@ -448,7 +448,7 @@ impl<'ctx> FnEmitter<'_, 'ctx> {
         self.gep(self.cx.usize_ty, p, self.cx.usize_ty.const_int(n, false))
     }
 
-    fn gep<T: inkwell::types::BasicType<'ctx>>(
+    pub(super) fn gep<T: inkwell::types::BasicType<'ctx>>(
         &self,
         ty: T,
         p: PointerValue<'ctx>,
@@ -479,7 +479,12 @@ impl<'ctx> FnEmitter<'_, 'ctx> {
             .into_int_value())
     }
 
-    fn load_ptr(&self, p: PointerValue<'ctx>, word: u64, name: &str) -> R<PointerValue<'ctx>> {
+    pub(super) fn load_ptr(
+        &self,
+        p: PointerValue<'ctx>,
+        word: u64,
+        name: &str,
+    ) -> R<PointerValue<'ctx>> {
         let at = self.word(p, word)?;
         Ok(self
             .cx
@@ -493,7 +498,7 @@ impl<'ctx> FnEmitter<'_, 'ctx> {
         self.cx.builder.build_and(a, b, "both").map_err(llvm)
     }
 
-    fn tag_is_not(&self, tag: IntValue<'ctx>, not: Tag) -> R<IntValue<'ctx>> {
+    pub(super) fn tag_is_not(&self, tag: IntValue<'ctx>, not: Tag) -> R<IntValue<'ctx>> {
         let cx = self.cx;
         let not = cx.context.i8_type().const_int(not as u64, false);
         cx.builder
