@@ -4,6 +4,7 @@
 //! frame stack changes (call, return). Before each instruction the frame's pc is
 //! stored, so an error finds the handler covering the instruction that raised it.
 
+use super::quick::{fast_bin, truthy, Bin, Dst, Ins, Src, Then};
 use super::{Interp, UNINIT};
 use crate::bytecode::Op;
 use solvra_rt::function;
@@ -37,6 +38,7 @@ impl Interp {
     fn run_frames(&mut self) -> Result<Value, RtError> {
         let prog = self.prog.clone();
         let fuel = self.fuel.clone();
+        let quick = self.quick.clone();
         'frames: loop {
             let fi = self.frames.len() - 1;
             let frame = self.frames[fi];
@@ -45,7 +47,32 @@ impl Interp {
             let module = func.module as usize;
             let base = frame.base;
             let mut pc = frame.pc;
+            let quick = &quick[frame.func as usize][..];
             loop {
+                match quick[pc] {
+                    Ins::Plain => {}
+                    Ins::Arith {
+                        a,
+                        b,
+                        op,
+                        op2,
+                        then,
+                        len,
+                    } => {
+                        if let Some(next) = self.arith(a, b, op, op2, then, base, module) {
+                            pc = next.unwrap_or(pc + len as usize);
+                            continue;
+                        }
+                    }
+                    Ins::Move { src, dst } => {
+                        if let Some(v) = self.load(src, base, module) {
+                            if self.store(dst, v, 0, base, module) {
+                                pc += 2;
+                                continue;
+                            }
+                        }
+                    }
+                }
                 let op = code[pc];
                 self.frames[fi].pc = pc;
                 if let Some(costs) = &fuel {
@@ -55,7 +82,6 @@ impl Interp {
                     }
                 }
                 pc += 1;
-                self.instructions += 1;
                 match op {
                     Op::Pop => {
                         self.stack.pop();
@@ -436,6 +462,104 @@ impl Interp {
         Ok(())
     }
 
+    /// The fast path of `Ins::Arith`: `None` if it does not apply (nothing changed), else
+    /// the branch target taken, if any.
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    fn arith(
+        &mut self,
+        a: Src,
+        b: Src,
+        op: Bin,
+        op2: Option<Bin>,
+        then: Then,
+        base: usize,
+        module: usize,
+    ) -> Option<Option<usize>> {
+        let (x, y, mut popped) = self.operands(a, b, base, module)?;
+        let mut v = fast_bin(op, x, y)?;
+        if let Some(op2) = op2 {
+            let w = self.stack[self.stack.len() - 1 - popped];
+            v = fast_bin(op2, w, v)?;
+            popped += 1;
+        }
+        match then {
+            Then::Push => {
+                let n = self.stack.len() - popped;
+                self.stack.truncate(n);
+                self.stack.push(v);
+                Some(None)
+            }
+            Then::Store(dst) => self.store(dst, v, popped, base, module).then_some(None),
+            Then::Branch(target) => {
+                let n = self.stack.len() - popped;
+                self.stack.truncate(n);
+                Some((v.bits == 0).then_some(target as usize))
+            }
+        }
+    }
+
+    /// The two operands of a fused operator and how many of them are on the stack; `None` if
+    /// one is an uninitialised global (the ordinary path raises the error).
+    #[inline(always)]
+    fn operands(
+        &self,
+        a: Src,
+        b: Src,
+        base: usize,
+        module: usize,
+    ) -> Option<(Value, Value, usize)> {
+        let n = self.stack.len();
+        Some(match (a, b) {
+            (Src::Stack, Src::Stack) => (self.stack[n - 2], self.stack[n - 1], 2),
+            (Src::Stack, b) => (self.stack[n - 1], self.load(b, base, module)?, 1),
+            (a, b) => (self.load(a, base, module)?, self.load(b, base, module)?, 0),
+        })
+    }
+
+    /// A fused operand load (never `Src::Stack`).
+    #[inline(always)]
+    fn load(&self, s: Src, base: usize, module: usize) -> Option<Value> {
+        Some(match s {
+            Src::Local(slot) => self.stack[base + slot as usize],
+            Src::Global(index) => {
+                let v = self.globals[module][index as usize];
+                if v == UNINIT {
+                    return None;
+                }
+                v
+            }
+            Src::Const(index) => self.consts[index as usize],
+            Src::Int(value) => Value::int(value as i64),
+            Src::True => Value::TRUE,
+            Src::False => Value::FALSE,
+            Src::Stack => return None,
+        })
+    }
+
+    /// A fused store: pops `popped` stack operands, then stores `v`. False, with nothing
+    /// changed, if the destination is an uninitialised global.
+    #[inline(always)]
+    fn store(&mut self, d: Dst, v: Value, popped: usize, base: usize, module: usize) -> bool {
+        match d {
+            Dst::Local(slot) => {
+                let n = self.stack.len() - popped;
+                self.stack.truncate(n);
+                self.stack[base + slot as usize] = v;
+            }
+            Dst::Global(index) => {
+                let g = &mut self.globals[module][index as usize];
+                if *g == UNINIT {
+                    return false;
+                }
+                *g = v;
+                let n = self.stack.len() - popped;
+                self.stack.truncate(n);
+            }
+        }
+        true
+    }
+
     fn uninit_global(&self, module: usize, index: u32) -> RtError {
         let name = &self.prog.modules[module].globals[index as usize];
         RtError::new(format!("variable '{name}' used before initialization"))
@@ -470,16 +594,6 @@ fn upval(closure: Value, index: u16) -> Result<Value, RtError> {
 
 fn jump(pc: usize, offset: i32) -> usize {
     (pc as i64 + offset as i64) as usize
-}
-
-/// Truthiness with the common cases inline (§3.4).
-#[inline(always)]
-fn truthy(v: Value) -> bool {
-    match v.tag {
-        Tag::Bool | Tag::Int => v.bits != 0,
-        Tag::Null => false,
-        _ => ops::truthy(v),
-    }
 }
 
 #[inline(always)]

@@ -1,0 +1,242 @@
+//! Quickening: an interpreter-private, pre-decoded view of each function's bytecode in which
+//! common short sequences (operand loads, an arithmetic or comparison operator, then a store or
+//! a conditional jump) are fused into one superinstruction.
+//!
+//! The view is index-aligned with the bytecode: `quick[pc]` describes the sequence that starts
+//! at `pc`, and every other pc keeps its own entry, so a jump into the middle of a fused
+//! sequence runs the remaining instructions one by one. A superinstruction only runs its fast
+//! path when it cannot fail (int and float operands, initialised globals); otherwise the run
+//! loop executes the single instruction at `pc` the ordinary way, so errors, handlers and stack
+//! traces see exactly the instruction that raised them. With a cost-meter budget nothing is
+//! fused: the meter charges by original instruction (`bytecode::blocks::costs`).
+
+use crate::bytecode::{FunctionCode, Op};
+use solvra_rt::ops;
+use solvra_rt::{Tag, Value};
+
+/// Where a fused operand comes from.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum Src {
+    /// Already on the operand stack (pushed before the fused sequence).
+    Stack,
+    Local(u16),
+    Global(u32),
+    Const(u32),
+    Int(i32),
+    True,
+    False,
+}
+
+/// A fused binary operator.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum Bin {
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Rem,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    Eq,
+    Ne,
+}
+
+/// Where a fused sequence stores its result.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum Dst {
+    Local(u16),
+    Global(u32),
+}
+
+/// What a fused operator does with its result.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum Then {
+    Push,
+    Store(Dst),
+    /// `JumpIfFalse`: continue after the sequence if the result is true, else at the target.
+    Branch(u32),
+}
+
+/// One entry of the pre-decoded view. `len` is the number of bytecode instructions covered.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum Ins {
+    /// Run the bytecode instruction at this pc.
+    Plain,
+    /// `a; b; op`, then (with `op2`) `op2` applied to the value below on the stack and that
+    /// result, then `then`.
+    Arith {
+        a: Src,
+        b: Src,
+        op: Bin,
+        op2: Option<Bin>,
+        then: Then,
+        len: u8,
+    },
+    /// `load; store`.
+    Move { src: Src, dst: Dst },
+}
+
+/// The pre-decoded view of `f` (all `Plain` when `fuse` is false).
+pub(crate) fn quicken(f: &FunctionCode, fuse: bool) -> Vec<Ins> {
+    let code = &f.code;
+    (0..code.len())
+        .map(|pc| {
+            if fuse {
+                fused(&code[pc..], pc)
+            } else {
+                Ins::Plain
+            }
+        })
+        .collect()
+}
+
+fn src(op: Op) -> Option<Src> {
+    Some(match op {
+        Op::LoadLocal { slot } => Src::Local(slot),
+        Op::LoadGlobal { index } => Src::Global(index),
+        Op::Const { index } => Src::Const(index),
+        Op::Int { value } => Src::Int(value),
+        Op::True => Src::True,
+        Op::False => Src::False,
+        _ => return None,
+    })
+}
+
+fn bin(op: Op) -> Option<Bin> {
+    Some(match op {
+        Op::Add => Bin::Add,
+        Op::Sub => Bin::Sub,
+        Op::Mul => Bin::Mul,
+        Op::Div => Bin::Div,
+        Op::Rem => Bin::Rem,
+        Op::Lt => Bin::Lt,
+        Op::Le => Bin::Le,
+        Op::Gt => Bin::Gt,
+        Op::Ge => Bin::Ge,
+        Op::Eq => Bin::Eq,
+        Op::Ne => Bin::Ne,
+        _ => return None,
+    })
+}
+
+fn dst(op: Op) -> Option<Dst> {
+    match op {
+        Op::StoreLocal { slot } => Some(Dst::Local(slot)),
+        Op::StoreGlobal { index } => Some(Dst::Global(index)),
+        _ => None,
+    }
+}
+
+/// The superinstruction starting at `code[0]` (bytecode index `pc`), if any.
+fn fused(code: &[Op], pc: usize) -> Ins {
+    let at = |i: usize| code.get(i).copied();
+    let s0 = at(0).and_then(src);
+    let s1 = at(1).and_then(src);
+    let (a, b, mut k) = match (s0, s1) {
+        (Some(a), Some(b)) if at(2).and_then(bin).is_some() => (a, b, 2),
+        (Some(b), _) if at(1).and_then(bin).is_some() => (Src::Stack, b, 1),
+        (None, _) if at(0).and_then(bin).is_some() => (Src::Stack, Src::Stack, 0),
+        (Some(s), _) => {
+            return match at(1).and_then(dst) {
+                Some(d) => Ins::Move { src: s, dst: d },
+                None => Ins::Plain,
+            };
+        }
+        _ => return Ins::Plain,
+    };
+    let op = at(k).and_then(bin).expect("matched above");
+    let op2 = at(k + 1).and_then(bin);
+    if op2.is_some() {
+        k += 1;
+    }
+    let last = op2.unwrap_or(op);
+    let (then, len) = match at(k + 1) {
+        Some(o) if dst(o).is_some() => (Then::Store(dst(o).expect("matched")), k + 2),
+        Some(Op::JumpIfFalse { offset }) if is_compare(last) => (
+            Then::Branch((pc as i64 + k as i64 + 2 + offset as i64) as u32),
+            k + 2,
+        ),
+        // A lone operator on stack operands gains nothing over the ordinary path.
+        _ if k == 0 => return Ins::Plain,
+        _ => (Then::Push, k + 1),
+    };
+    Ins::Arith {
+        a,
+        b,
+        op,
+        op2,
+        then,
+        len: len as u8,
+    }
+}
+
+fn is_compare(op: Bin) -> bool {
+    matches!(
+        op,
+        Bin::Lt | Bin::Le | Bin::Gt | Bin::Ge | Bin::Eq | Bin::Ne
+    )
+}
+
+/// `a op b` when it cannot fail and needs no runtime call: int and float arithmetic (a zero
+/// divisor excepted) and comparisons, and equality of ints and bools. `None` leaves the
+/// operation to `solvra_rt::ops` through the ordinary path.
+#[inline(always)]
+pub(crate) fn fast_bin(op: Bin, a: Value, b: Value) -> Option<Value> {
+    if a.tag == Tag::Int && b.tag == Tag::Int {
+        let (x, y) = (a.as_int(), b.as_int());
+        return Some(match op {
+            Bin::Add => Value::int(x.wrapping_add(y)),
+            Bin::Sub => Value::int(x.wrapping_sub(y)),
+            Bin::Mul => Value::int(x.wrapping_mul(y)),
+            Bin::Div if y != 0 => Value::int(x.wrapping_div(y)),
+            Bin::Rem if y != 0 => Value::int(x.wrapping_rem(y)),
+            Bin::Div | Bin::Rem => return None,
+            Bin::Lt => Value::bool(x < y),
+            Bin::Le => Value::bool(x <= y),
+            Bin::Gt => Value::bool(x > y),
+            Bin::Ge => Value::bool(x >= y),
+            Bin::Eq => Value::bool(x == y),
+            Bin::Ne => Value::bool(x != y),
+        });
+    }
+    let (x, y) = match (a.tag, b.tag) {
+        (Tag::Float, Tag::Float) => (a.as_float(), b.as_float()),
+        // Mixed operands: arithmetic widens the int (`ops::add`), comparison does not.
+        (Tag::Int, Tag::Float) if is_arith(op) => (a.as_int() as f64, b.as_float()),
+        (Tag::Float, Tag::Int) if is_arith(op) => (a.as_float(), b.as_int() as f64),
+        (Tag::Bool, Tag::Bool) if matches!(op, Bin::Eq | Bin::Ne) => {
+            return Some(Value::bool((a.bits == b.bits) == (op == Bin::Eq)));
+        }
+        _ => return None,
+    };
+    Some(match op {
+        Bin::Add => Value::float(x + y),
+        Bin::Sub => Value::float(x - y),
+        Bin::Mul => Value::float(x * y),
+        Bin::Div if y != 0.0 => Value::float(x / y),
+        Bin::Rem if y != 0.0 => Value::float(x % y),
+        Bin::Div | Bin::Rem => return None,
+        Bin::Lt => Value::bool(x < y),
+        Bin::Le => Value::bool(x <= y),
+        Bin::Gt => Value::bool(x > y),
+        Bin::Ge => Value::bool(x >= y),
+        // Float equality is the runtime's (`ops::equals`).
+        Bin::Eq | Bin::Ne => return None,
+    })
+}
+
+fn is_arith(op: Bin) -> bool {
+    matches!(op, Bin::Add | Bin::Sub | Bin::Mul | Bin::Div | Bin::Rem)
+}
+
+/// Truthiness with the common cases inline (§3.4).
+#[inline(always)]
+pub(crate) fn truthy(v: Value) -> bool {
+    match v.tag {
+        Tag::Bool | Tag::Int => v.bits != 0,
+        Tag::Null => false,
+        _ => ops::truthy(v),
+    }
+}
