@@ -64,6 +64,24 @@ impl Interp {
                             continue;
                         }
                     }
+                    Ins::Member { src, key, len } => {
+                        let o = match src {
+                            Src::Stack => self.top(),
+                            src => self.load(src, base, module).unwrap_or(Value::NULL),
+                        };
+                        if o.tag == Tag::Object {
+                            let name = string::as_str(self.consts[key as usize]);
+                            let at = pc + len as usize - 1;
+                            let cache = &mut self.caches[frame.func as usize][at];
+                            let v = object::obj(o).get_cached(name, cache);
+                            match src {
+                                Src::Stack => *self.stack.last_mut().expect("verified") = v,
+                                _ => self.stack.push(v),
+                            }
+                            pc += len as usize;
+                            continue;
+                        }
+                    }
                     Ins::Move { src, dst } => {
                         if let Some(v) = self.load(src, base, module) {
                             if self.store(dst, v, 0, base, module) {
@@ -259,14 +277,31 @@ impl Interp {
                         let o = object::new_empty()?;
                         self.stack.push(o);
                     }
-                    Op::InitField { key } | Op::MemberSet { key } => {
+                    Op::InitField { key } => {
                         let v = self.pop();
                         let o = self.top();
                         ops::member_set(o, self.name_const(key), v)?;
                     }
+                    Op::MemberSet { key } => {
+                        let v = self.pop();
+                        let o = self.top();
+                        if o.tag == Tag::Object {
+                            let name = string::as_str(self.consts[key as usize]);
+                            let cache = &mut self.caches[frame.func as usize][pc - 1];
+                            object::obj(o).set_cached(name, v, cache);
+                        } else {
+                            ops::member_set(o, self.name_const(key), v)?;
+                        }
+                    }
                     Op::MemberGet { key } => {
                         let o = self.pop();
-                        let v = ops::member_get(o, self.name_const(key))?;
+                        let v = if o.tag == Tag::Object {
+                            let name = string::as_str(self.consts[key as usize]);
+                            let cache = &mut self.caches[frame.func as usize][pc - 1];
+                            object::obj(o).get_cached(name, cache)
+                        } else {
+                            ops::member_get(o, self.name_const(key))?
+                        };
                         self.stack.push(v);
                     }
                     Op::Append => {

@@ -21,6 +21,7 @@ pub use tier::TierUp;
 use crate::bytecode::{blocks, Constant, Program};
 use solvra_rt::function::{self, FnId, FnInfo};
 use solvra_rt::heap::{self, RootSource};
+use solvra_rt::object::SiteCache;
 use solvra_rt::{callback, stdout, RtError, Value};
 use std::cell::Cell;
 use std::rc::Rc;
@@ -80,6 +81,9 @@ pub struct Interp {
     pub(crate) trace: Vec<String>,
     /// The pre-decoded view of each function's code (`quick.rs`).
     pub(crate) quick: Rc<Vec<Vec<quick::Ins>>>,
+    /// Inline caches of member accesses, by function and pc (only member instructions use
+    /// theirs).
+    pub(crate) caches: Vec<Vec<SiteCache>>,
     /// The compiler of hot functions, if the run is tiered (`tier.rs`).
     pub(crate) tier: Option<tier::Tier>,
     /// With a cost-meter budget: what entering each pc of each function costs
@@ -146,6 +150,19 @@ impl Interp {
             suspended: tasks::Suspended::default(),
             trace: Vec::new(),
             quick: Rc::new(quick),
+            caches: prog
+                .functions
+                .iter()
+                .map(|f| {
+                    f.code
+                        .iter()
+                        .map(|_| SiteCache {
+                            shape: std::ptr::null(),
+                            slot: 0,
+                        })
+                        .collect()
+                })
+                .collect(),
             tier: None,
             fuel: metered.then(|| Rc::new(prog.functions.iter().map(blocks::costs).collect())),
             trace_calls: solvra_rt::debug::tracing::call_events(),

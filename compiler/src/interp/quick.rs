@@ -76,6 +76,8 @@ pub(crate) enum Ins {
     },
     /// `load; store`.
     Move { src: Src, dst: Dst },
+    /// `[load;] MemberGet key` on an object, through the site's inline cache.
+    Member { src: Src, key: u32, len: u8 },
 }
 
 /// The pre-decoded view of `f` (all `Plain` when `fuse` is false).
@@ -139,12 +141,26 @@ fn fused(code: &[Op], pc: usize) -> Ins {
         (Some(b), _) if at(1).and_then(bin).is_some() => (Src::Stack, b, 1),
         (None, _) if at(0).and_then(bin).is_some() => (Src::Stack, Src::Stack, 0),
         (Some(s), _) => {
-            return match at(1).and_then(dst) {
-                Some(d) => Ins::Move { src: s, dst: d },
-                None => Ins::Plain,
+            return match (at(1).and_then(dst), at(1)) {
+                (Some(d), _) => Ins::Move { src: s, dst: d },
+                (_, Some(Op::MemberGet { key })) => Ins::Member {
+                    src: s,
+                    key,
+                    len: 2,
+                },
+                _ => Ins::Plain,
             };
         }
-        _ => return Ins::Plain,
+        (None, _) => {
+            return match at(0) {
+                Some(Op::MemberGet { key }) => Ins::Member {
+                    src: Src::Stack,
+                    key,
+                    len: 1,
+                },
+                _ => Ins::Plain,
+            };
+        }
     };
     let op = at(k).and_then(bin).expect("matched above");
     let op2 = at(k + 1).and_then(bin);
