@@ -23,10 +23,12 @@ impl Interp {
         }
     }
 
+    #[inline(always)]
     fn pop(&mut self) -> Value {
         self.stack.pop().expect("verified stack depth")
     }
 
+    #[inline(always)]
     fn top(&self) -> Value {
         *self.stack.last().expect("verified stack depth")
     }
