@@ -4,7 +4,7 @@
 //! frame stack changes (call, return). Before each instruction the frame's pc is
 //! stored, so an error finds the handler covering the instruction that raised it.
 
-use super::quick::{fast_bin, truthy, Bin, Dst, Ins, Src, Then};
+use super::quick::{fast_bin, fast_index_get, fast_index_set, truthy, Bin, Dst, Ins, Src, Then};
 use super::{Interp, UNINIT};
 use crate::bytecode::Op;
 use solvra_rt::function;
@@ -80,6 +80,23 @@ impl Interp {
                                 Src::Stack => *self.stack.last_mut().expect("verified") = v,
                                 _ => self.stack.push(v),
                             }
+                            pc += len as usize;
+                            continue;
+                        }
+                    }
+                    Ins::Index { c, i, len } => {
+                        if let Some((c, i, popped)) = self.operands(c, i, base, module) {
+                            if let Some(v) = fast_index_get(c, i) {
+                                let n = self.stack.len() - popped;
+                                self.stack.truncate(n);
+                                self.stack.push(v);
+                                pc += len as usize;
+                                continue;
+                            }
+                        }
+                    }
+                    Ins::IndexSet { c, i, v, dst, len } => {
+                        if self.index_set(c, i, v, dst, base, module) {
                             pc += len as usize;
                             continue;
                         }
@@ -314,23 +331,9 @@ impl Interp {
                     Op::IndexGet => {
                         let i = self.pop();
                         let c = self.pop();
-                        let v = if c.tag == Tag::Array && i.tag == Tag::Int {
-                            let arr = array::obj(c);
-                            let n = arr.len() as i64;
-                            let k = i.as_int();
-                            let k = if k < 0 { k.wrapping_add(n) } else { k };
-                            if k >= 0 && k < n {
-                                let item = arr.get(k as usize);
-                                // An element of a shared array is reachable through every copy.
-                                if array::is_shared(c) {
-                                    array::share(item);
-                                }
-                                item
-                            } else {
-                                ops::index_get(c, i)?
-                            }
-                        } else {
-                            ops::index_get(c, i)?
+                        let v = match fast_index_get(c, i) {
+                            Some(v) => v,
+                            None => ops::index_get(c, i)?,
                         };
                         self.stack.push(v);
                     }
@@ -534,6 +537,41 @@ impl Interp {
                 Some((v.bits == 0).then_some(target as usize))
             }
         }
+    }
+
+    /// The fast path of `Ins::IndexSet`; false, with nothing changed, if it does not apply.
+    #[inline(always)]
+    fn index_set(
+        &mut self,
+        c: Src,
+        i: Src,
+        v: Src,
+        dst: Option<Dst>,
+        base: usize,
+        module: usize,
+    ) -> bool {
+        let (Some(cv), Some(iv), Some(vv)) = (
+            self.load(c, base, module),
+            self.load(i, base, module),
+            self.load(v, base, module),
+        ) else {
+            return false;
+        };
+        if let Some(Dst::Global(index)) = dst {
+            if self.globals[module][index as usize] == UNINIT {
+                return false;
+            }
+        }
+        if !fast_index_set(cv, iv, vv) {
+            return false;
+        }
+        match dst {
+            Some(d) => {
+                self.store(d, cv, 0, base, module);
+            }
+            None => self.stack.push(cv),
+        }
+        true
     }
 
     /// The two operands of a fused operator and how many of them are on the stack; `None` if

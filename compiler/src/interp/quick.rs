@@ -11,8 +11,7 @@
 //! fused: the meter charges by original instruction (`bytecode::blocks::costs`).
 
 use crate::bytecode::{FunctionCode, Op};
-use solvra_rt::ops;
-use solvra_rt::{Tag, Value};
+use solvra_rt::{array, ops, Tag, Value};
 
 /// Where a fused operand comes from.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -78,6 +77,18 @@ pub(crate) enum Ins {
     Move { src: Src, dst: Dst },
     /// `[load;] MemberGet key` on an object, through the site's inline cache.
     Member { src: Src, key: u32, len: u8 },
+    /// `[c;] i; IndexGet` on an array with an index in range.
+    Index { c: Src, i: Src, len: u8 },
+    /// `c; i; v; IndexSet` (or `c; v; i; Swap; IndexSet`), then a store of the container
+    /// or (`dst` none) its push: an element write that changes neither the array's sharing nor
+    /// its storage.
+    IndexSet {
+        c: Src,
+        i: Src,
+        v: Src,
+        dst: Option<Dst>,
+        len: u8,
+    },
 }
 
 /// The pre-decoded view of `f` (all `Plain` when `fuse` is false).
@@ -136,6 +147,9 @@ fn fused(code: &[Op], pc: usize) -> Ins {
     let at = |i: usize| code.get(i).copied();
     let s0 = at(0).and_then(src);
     let s1 = at(1).and_then(src);
+    if let Some(ins) = indexing(code, s0, s1) {
+        return ins;
+    }
     let (a, b, mut k) = match (s0, s1) {
         (Some(a), Some(b)) if at(2).and_then(bin).is_some() => (a, b, 2),
         (Some(b), _) if at(1).and_then(bin).is_some() => (Src::Stack, b, 1),
@@ -186,6 +200,74 @@ fn fused(code: &[Op], pc: usize) -> Ins {
         then,
         len: len as u8,
     }
+}
+
+/// The element read and write superinstructions, if `code` starts with one.
+fn indexing(code: &[Op], s0: Option<Src>, s1: Option<Src>) -> Option<Ins> {
+    let at = |i: usize| code.get(i).copied();
+    match (s0, s1, at(1), at(2)) {
+        (Some(c), Some(i), _, Some(Op::IndexGet)) => return Some(Ins::Index { c, i, len: 3 }),
+        (Some(i), _, Some(Op::IndexGet), _) => {
+            return Some(Ins::Index {
+                c: Src::Stack,
+                i,
+                len: 2,
+            })
+        }
+        _ => {}
+    }
+    let (c, s1, s2) = (s0?, s1?, at(2).and_then(src)?);
+    let (i, v, k) = match (at(3)?, at(4)) {
+        (Op::IndexSet, _) => (s1, s2, 4),
+        (Op::Swap, Some(Op::IndexSet)) => (s2, s1, 5),
+        _ => return None,
+    };
+    let dst = at(k).and_then(dst);
+    Some(Ins::IndexSet {
+        c,
+        i,
+        v,
+        dst,
+        len: (k + dst.is_some() as usize) as u8,
+    })
+}
+
+/// `c[i]` for an array and an index in range (negative from the end).
+#[inline(always)]
+pub(crate) fn fast_index_get(c: Value, i: Value) -> Option<Value> {
+    if c.tag != Tag::Array || i.tag != Tag::Int {
+        return None;
+    }
+    let arr = array::obj(c);
+    let n = arr.len() as i64;
+    let k = i.as_int();
+    let k = if k < 0 { k.wrapping_add(n) } else { k };
+    if k < 0 || k >= n {
+        return None;
+    }
+    let item = arr.get(k as usize);
+    // An element of a shared array is reachable through every copy.
+    if array::is_shared(c) {
+        array::share(item);
+    }
+    Some(item)
+}
+
+/// `c[i] = v` in place when that is all `ops::index_set` would do: an unshared array, an
+/// index in range, and a value of the element's type (so typed storage stays as it is) that
+/// is not an array (so nothing needs sharing). False, with nothing changed, otherwise.
+#[inline(always)]
+pub(crate) fn fast_index_set(c: Value, i: Value, v: Value) -> bool {
+    if c.tag != Tag::Array || i.tag != Tag::Int || v.tag == Tag::Array || array::is_shared(c) {
+        return false;
+    }
+    let arr = array::obj(c);
+    let k = i.as_int();
+    if k < 0 || k >= arr.len() as i64 || arr.get(k as usize).tag != v.tag {
+        return false;
+    }
+    arr.set(k as usize, v);
+    true
 }
 
 fn is_compare(op: Bin) -> bool {
