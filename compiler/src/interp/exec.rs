@@ -101,10 +101,55 @@ impl Interp {
                             continue;
                         }
                     }
-                    Ins::Move { src, dst } => {
+                    Ins::Load { src, share } => {
+                        if let Some(v) = self.load(src, base, module) {
+                            if share {
+                                array::share(v);
+                            }
+                            self.stack.push(v);
+                            pc += 1 + share as usize;
+                            continue;
+                        }
+                    }
+                    Ins::Jump { target, back } => {
+                        if back && self.tier.is_some() {
+                            self.heat(frame.func); // a loop's back edge
+                        }
+                        pc = target as usize;
+                        continue;
+                    }
+                    Ins::Call { argc } => {
+                        self.frames[fi].pc = pc;
+                        if self.call(argc, false)? {
+                            self.frames[fi].pc = pc + 1;
+                            continue 'frames;
+                        }
+                        pc += 1;
+                        continue;
+                    }
+                    Ins::Return { src, share, len } => {
+                        let v = match src {
+                            Src::Stack => Some(self.pop()),
+                            src => self.load(src, base, module),
+                        };
+                        if let Some(v) = v {
+                            if share {
+                                array::share(v);
+                            }
+                            if self.ret(v) {
+                                return Ok(self.pop());
+                            }
+                            continue 'frames;
+                        }
+                        debug_assert!(len > 1, "a plain Return cannot fail");
+                    }
+                    Ins::Move { src, dst, share } => {
                         if let Some(v) = self.load(src, base, module) {
                             if self.store(dst, v, 0, base, module) {
-                                pc += 2;
+                                if share {
+                                    array::share(v);
+                                }
+                                pc += 2 + share as usize;
                                 continue;
                             }
                         }

@@ -73,8 +73,16 @@ pub(crate) enum Ins {
         then: Then,
         len: u8,
     },
-    /// `load; store`.
-    Move { src: Src, dst: Dst },
+    /// `load; [Share;] store`.
+    Move { src: Src, dst: Dst, share: bool },
+    /// `load`, then (`share`) `Share`.
+    Load { src: Src, share: bool },
+    /// `Jump`; `back` for a loop's back edge.
+    Jump { target: u32, back: bool },
+    /// `Call`.
+    Call { argc: u16 },
+    /// `[load; [Share;]] Return`.
+    Return { src: Src, share: bool, len: u8 },
     /// `[load;] MemberGet key` on an object, through the site's inline cache.
     Member { src: Src, key: u32, len: u8 },
     /// `[c;] i; IndexGet` on an array with an index in range.
@@ -150,19 +158,66 @@ fn fused(code: &[Op], pc: usize) -> Ins {
     if let Some(ins) = indexing(code, s0, s1) {
         return ins;
     }
+    match (at(0), at(1), at(2)) {
+        (Some(Op::Jump { offset }), _, _) => {
+            return Ins::Jump {
+                target: (pc as i64 + 1 + offset as i64) as u32,
+                back: offset < 0,
+            }
+        }
+        (Some(Op::Call { argc }), _, _) => return Ins::Call { argc },
+        (Some(Op::Return), _, _) => {
+            return Ins::Return {
+                src: Src::Stack,
+                share: false,
+                len: 1,
+            }
+        }
+        (_, Some(Op::Return), _) if s0.is_some() => {
+            return Ins::Return {
+                src: s0.expect("matched"),
+                share: false,
+                len: 2,
+            }
+        }
+        (_, Some(Op::Share), Some(Op::Return)) if s0.is_some() => {
+            return Ins::Return {
+                src: s0.expect("matched"),
+                share: true,
+                len: 3,
+            }
+        }
+        _ => {}
+    }
     let (a, b, mut k) = match (s0, s1) {
         (Some(a), Some(b)) if at(2).and_then(bin).is_some() => (a, b, 2),
         (Some(b), _) if at(1).and_then(bin).is_some() => (Src::Stack, b, 1),
         (None, _) if at(0).and_then(bin).is_some() => (Src::Stack, Src::Stack, 0),
         (Some(s), _) => {
-            return match (at(1).and_then(dst), at(1)) {
-                (Some(d), _) => Ins::Move { src: s, dst: d },
-                (_, Some(Op::MemberGet { key })) => Ins::Member {
+            return match (at(1).and_then(dst), at(1), at(2).and_then(dst)) {
+                (Some(d), _, _) => Ins::Move {
+                    src: s,
+                    dst: d,
+                    share: false,
+                },
+                (_, Some(Op::Share), Some(d)) => Ins::Move {
+                    src: s,
+                    dst: d,
+                    share: true,
+                },
+                (_, Some(Op::MemberGet { key }), _) => Ins::Member {
                     src: s,
                     key,
                     len: 2,
                 },
-                _ => Ins::Plain,
+                (_, Some(Op::Share), _) => Ins::Load {
+                    src: s,
+                    share: true,
+                },
+                _ => Ins::Load {
+                    src: s,
+                    share: false,
+                },
             };
         }
         (None, _) => {
@@ -188,8 +243,15 @@ fn fused(code: &[Op], pc: usize) -> Ins {
             Then::Branch((pc as i64 + k as i64 + 2 + offset as i64) as u32),
             k + 2,
         ),
-        // A lone operator on stack operands gains nothing over the ordinary path.
-        _ if k == 0 => return Ins::Plain,
+        // The right operand of `&&` in a condition: `ToBool; Jump 1; False; JumpIfFalse`
+        // branches on the comparison.
+        Some(Op::ToBool) if is_compare(last) => match (at(k + 2), at(k + 3), at(k + 4)) {
+            (Some(Op::Jump { offset: 1 }), Some(Op::False), Some(Op::JumpIfFalse { offset })) => (
+                Then::Branch((pc as i64 + k as i64 + 5 + offset as i64) as u32),
+                k + 5,
+            ),
+            _ => (Then::Push, k + 1),
+        },
         _ => (Then::Push, k + 1),
     };
     Ins::Arith {
