@@ -24,6 +24,7 @@ pub(crate) enum Src {
     Int(i32),
     True,
     False,
+    Null,
 }
 
 /// A fused binary operator.
@@ -121,6 +122,7 @@ fn src(op: Op) -> Option<Src> {
         Op::Int { value } => Src::Int(value),
         Op::True => Src::True,
         Op::False => Src::False,
+        Op::Null => Src::Null,
         _ => return None,
     })
 }
@@ -366,8 +368,12 @@ pub(crate) fn fast_bin(op: Bin, a: Value, b: Value) -> Option<Value> {
         // Mixed operands: arithmetic widens the int (`ops::add`), comparison does not.
         (Tag::Int, Tag::Float) if is_arith(op) => (a.as_int() as f64, b.as_float()),
         (Tag::Float, Tag::Int) if is_arith(op) => (a.as_float(), b.as_int() as f64),
-        (Tag::Bool, Tag::Bool) if matches!(op, Bin::Eq | Bin::Ne) => {
-            return Some(Value::bool((a.bits == b.bits) == (op == Bin::Eq)));
+        // Equality of these is by tag and bits (`ops::equals`).
+        (Tag::Bool, Tag::Bool) | (Tag::Null, _) | (_, Tag::Null)
+            if matches!(op, Bin::Eq | Bin::Ne) =>
+        {
+            let eq = a.tag == b.tag && (a.tag == Tag::Null || a.bits == b.bits);
+            return Some(Value::bool(eq == (op == Bin::Eq)));
         }
         _ => return None,
     };
@@ -382,8 +388,9 @@ pub(crate) fn fast_bin(op: Bin, a: Value, b: Value) -> Option<Value> {
         Bin::Le => Value::bool(x <= y),
         Bin::Gt => Value::bool(x > y),
         Bin::Ge => Value::bool(x >= y),
-        // Float equality is the runtime's (`ops::equals`).
-        Bin::Eq | Bin::Ne => return None,
+        // Only two floats get here for a comparison: IEEE equality, as `ops::equals`.
+        Bin::Eq => Value::bool(x == y),
+        Bin::Ne => Value::bool(x != y),
     })
 }
 
