@@ -118,6 +118,19 @@ impl Interp {
                         pc = target as usize;
                         continue;
                     }
+                    Ins::JumpIf { target, when } => {
+                        pc = if truthy(self.pop()) == when {
+                            target as usize
+                        } else {
+                            pc + 1
+                        };
+                        continue;
+                    }
+                    Ins::Pop => {
+                        self.stack.pop();
+                        pc += 1;
+                        continue;
+                    }
                     Ins::Call { argc } => {
                         self.frames[fi].pc = pc;
                         if self.call(argc, false)? {

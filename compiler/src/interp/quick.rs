@@ -80,6 +80,10 @@ pub(crate) enum Ins {
     Load { src: Src, share: bool },
     /// `Jump`; `back` for a loop's back edge.
     Jump { target: u32, back: bool },
+    /// `JumpIfFalse` (`when` false) or `JumpIfTrue` (`when` true).
+    JumpIf { target: u32, when: bool },
+    /// `Pop`.
+    Pop,
     /// `Call`.
     Call { argc: u16 },
     /// `[load; [Share;]] Return`.
@@ -168,6 +172,13 @@ fn fused(code: &[Op], pc: usize) -> Ins {
             }
         }
         (Some(Op::Call { argc }), _, _) => return Ins::Call { argc },
+        (Some(Op::JumpIfFalse { offset }), _, _) | (Some(Op::JumpIfTrue { offset }), _, _) => {
+            return Ins::JumpIf {
+                target: (pc as i64 + 1 + offset as i64) as u32,
+                when: matches!(at(0), Some(Op::JumpIfTrue { .. })),
+            }
+        }
+        (Some(Op::Pop), _, _) => return Ins::Pop,
         (Some(Op::Return), _, _) => {
             return Ins::Return {
                 src: Src::Stack,
