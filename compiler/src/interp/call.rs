@@ -27,7 +27,9 @@ impl Interp {
         let f = &self.prog.functions[func as usize];
         let base = self.stack.len() - argc as usize;
         self.stack.resize(base + f.locals as usize, Value::NULL);
-        self.note_main(func);
+        if !self.main_started {
+            self.note_main(func);
+        }
         if self.trace_calls && tracing::enabled() {
             let f = &self.prog.functions[func as usize];
             let module = &self.prog.modules[f.module as usize];
@@ -116,7 +118,7 @@ impl Interp {
                 self.stack.push(result);
                 return Ok(false);
             }
-            Callee::User(id) => function::code(id) as u32,
+            Callee::User(id) => self.code_of(id),
         };
         if self.tier.is_some() {
             if let Callee::User(id) = function::obj(callee).callee {
@@ -129,7 +131,11 @@ impl Interp {
                 }
             }
         }
-        self.check_arity(func, argc)?;
+        let f = &self.prog.functions[func as usize];
+        // The usual case, every parameter passed, needs no runtime call.
+        if argc != f.params || f.required > argc {
+            self.check_arity(func, argc)?;
+        }
         for v in &self.stack[callee_at + 1..] {
             array::share(*v);
         }
@@ -140,6 +146,18 @@ impl Interp {
         }
         self.push_frame(func, callee, argc, stop)?;
         Ok(true)
+    }
+
+    /// The bytecode function of user function `id`: this program's functions were registered
+    /// one after another (`Interp::new`), so most ids map without asking the runtime's table.
+    #[inline]
+    fn code_of(&self, id: function::FnId) -> u32 {
+        let first = self.fn_ids.first().map_or(0, |f| f.0);
+        let i = id.0.wrapping_sub(first) as usize;
+        match self.fn_ids.get(i) {
+            Some(&f) if f == id => i as u32,
+            _ => function::code(id) as u32,
+        }
     }
 
     pub(crate) fn check_arity(&self, func: u32, argc: u16) -> Result<(), RtError> {
@@ -192,6 +210,7 @@ impl Interp {
 
     /// Pops the current frame, leaving `value` in its callee's slot. Returns true if the run
     /// loop must return (the frame was a stop frame).
+    #[inline]
     pub(crate) fn ret(&mut self, value: Value) -> bool {
         let frame = self.frames.pop().expect("a frame is running");
         self.trace_return();
@@ -201,6 +220,7 @@ impl Interp {
     }
 
     /// A frame was popped: its call ends in the `SOLVRA_TRACE` file (`run --trace`).
+    #[inline(always)]
     fn trace_return(&self) {
         if self.trace_calls && tracing::enabled() {
             tracing::call_event(false, "");

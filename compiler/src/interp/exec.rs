@@ -1,9 +1,13 @@
 //! The run loop: fetch, dispatch, repeat, until a stop frame returns.
 //!
 //! The current frame's function, code and base are cached in locals and reloaded whenever the
-//! frame stack changes (call, return). Before each instruction the frame's pc is
-//! stored, so an error finds the handler covering the instruction that raised it.
+//! frame stack changes (call, return). Each step dispatches on the pre-decoded view
+//! (`quick.rs`): a superinstruction either completes on its fast path, which cannot fail, or
+//! leaves the instruction at `pc` to the ordinary path below it. The ordinary path stores the
+//! frame's pc before it executes anything, so an error finds the handler covering the
+//! instruction that raised it; a call stores it before calling too.
 
+use super::quick::{fast_bin, fast_index_get, fast_index_set, truthy, Bin, Dst, Ins, Src, Then};
 use super::{Interp, UNINIT};
 use crate::bytecode::Op;
 use solvra_rt::function;
@@ -22,10 +26,12 @@ impl Interp {
         }
     }
 
+    #[inline(always)]
     fn pop(&mut self) -> Value {
         self.stack.pop().expect("verified stack depth")
     }
 
+    #[inline(always)]
     fn top(&self) -> Value {
         *self.stack.last().expect("verified stack depth")
     }
@@ -37,6 +43,7 @@ impl Interp {
     fn run_frames(&mut self) -> Result<Value, RtError> {
         let prog = self.prog.clone();
         let fuel = self.fuel.clone();
+        let quick = self.quick.clone();
         'frames: loop {
             let fi = self.frames.len() - 1;
             let frame = self.frames[fi];
@@ -45,7 +52,125 @@ impl Interp {
             let module = func.module as usize;
             let base = frame.base;
             let mut pc = frame.pc;
+            let quick = &quick[frame.func as usize][..];
             loop {
+                match quick[pc] {
+                    Ins::Plain => {}
+                    Ins::Arith {
+                        a,
+                        b,
+                        op,
+                        op2,
+                        then,
+                        len,
+                    } => {
+                        if let Some(next) = self.arith(a, b, op, op2, then, base, module) {
+                            pc = next.unwrap_or(pc + len as usize);
+                            continue;
+                        }
+                    }
+                    Ins::Member { src, key, len } => {
+                        let o = match src {
+                            Src::Stack => self.top(),
+                            src => self.load(src, base, module).unwrap_or(Value::NULL),
+                        };
+                        if o.tag == Tag::Object {
+                            let name = string::as_str(self.consts[key as usize]);
+                            let at = pc + len as usize - 1;
+                            let cache = &mut self.caches[frame.func as usize][at];
+                            let v = object::obj(o).get_cached(name, cache);
+                            match src {
+                                Src::Stack => *self.stack.last_mut().expect("verified") = v,
+                                _ => self.stack.push(v),
+                            }
+                            pc += len as usize;
+                            continue;
+                        }
+                    }
+                    Ins::Index { c, i, len } => {
+                        if let Some((c, i, popped)) = self.operands(c, i, base, module) {
+                            if let Some(v) = fast_index_get(c, i) {
+                                let n = self.stack.len() - popped;
+                                self.stack.truncate(n);
+                                self.stack.push(v);
+                                pc += len as usize;
+                                continue;
+                            }
+                        }
+                    }
+                    Ins::IndexSet { c, i, v, dst, len } => {
+                        if self.index_set(c, i, v, dst, base, module) {
+                            pc += len as usize;
+                            continue;
+                        }
+                    }
+                    Ins::Load { src, share } => {
+                        if let Some(v) = self.load(src, base, module) {
+                            if share {
+                                array::share(v);
+                            }
+                            self.stack.push(v);
+                            pc += 1 + share as usize;
+                            continue;
+                        }
+                    }
+                    Ins::Jump { target, back } => {
+                        if back && self.tier.is_some() {
+                            self.heat(frame.func); // a loop's back edge
+                        }
+                        pc = target as usize;
+                        continue;
+                    }
+                    Ins::JumpIf { target, when } => {
+                        pc = if truthy(self.pop()) == when {
+                            target as usize
+                        } else {
+                            pc + 1
+                        };
+                        continue;
+                    }
+                    Ins::Pop => {
+                        self.stack.pop();
+                        pc += 1;
+                        continue;
+                    }
+                    Ins::Call { argc } => {
+                        self.frames[fi].pc = pc;
+                        if self.call(argc, false)? {
+                            self.frames[fi].pc = pc + 1;
+                            continue 'frames;
+                        }
+                        pc += 1;
+                        continue;
+                    }
+                    Ins::Return { src, share, len } => {
+                        let v = match src {
+                            Src::Stack => Some(self.pop()),
+                            src => self.load(src, base, module),
+                        };
+                        if let Some(v) = v {
+                            if share {
+                                array::share(v);
+                            }
+                            if self.ret(v) {
+                                return Ok(self.pop());
+                            }
+                            continue 'frames;
+                        }
+                        debug_assert!(len > 1, "a plain Return cannot fail");
+                    }
+                    Ins::Move { src, dst, share } => {
+                        if let Some(v) = self.load(src, base, module) {
+                            if self.store(dst, v, 0, base, module) {
+                                if share {
+                                    array::share(v);
+                                }
+                                pc += 2 + share as usize;
+                                continue;
+                            }
+                        }
+                    }
+                }
                 let op = code[pc];
                 self.frames[fi].pc = pc;
                 if let Some(costs) = &fuel {
@@ -55,7 +180,6 @@ impl Interp {
                     }
                 }
                 pc += 1;
-                self.instructions += 1;
                 match op {
                     Op::Pop => {
                         self.stack.pop();
@@ -233,14 +357,31 @@ impl Interp {
                         let o = object::new_empty()?;
                         self.stack.push(o);
                     }
-                    Op::InitField { key } | Op::MemberSet { key } => {
+                    Op::InitField { key } => {
                         let v = self.pop();
                         let o = self.top();
                         ops::member_set(o, self.name_const(key), v)?;
                     }
+                    Op::MemberSet { key } => {
+                        let v = self.pop();
+                        let o = self.top();
+                        if o.tag == Tag::Object {
+                            let name = string::as_str(self.consts[key as usize]);
+                            let cache = &mut self.caches[frame.func as usize][pc - 1];
+                            object::obj(o).set_cached(name, v, cache);
+                        } else {
+                            ops::member_set(o, self.name_const(key), v)?;
+                        }
+                    }
                     Op::MemberGet { key } => {
                         let o = self.pop();
-                        let v = ops::member_get(o, self.name_const(key))?;
+                        let v = if o.tag == Tag::Object {
+                            let name = string::as_str(self.consts[key as usize]);
+                            let cache = &mut self.caches[frame.func as usize][pc - 1];
+                            object::obj(o).get_cached(name, cache)
+                        } else {
+                            ops::member_get(o, self.name_const(key))?
+                        };
                         self.stack.push(v);
                     }
                     Op::Append => {
@@ -251,23 +392,9 @@ impl Interp {
                     Op::IndexGet => {
                         let i = self.pop();
                         let c = self.pop();
-                        let v = if c.tag == Tag::Array && i.tag == Tag::Int {
-                            let arr = array::obj(c);
-                            let n = arr.len() as i64;
-                            let k = i.as_int();
-                            let k = if k < 0 { k.wrapping_add(n) } else { k };
-                            if k >= 0 && k < n {
-                                let item = arr.get(k as usize);
-                                // An element of a shared array is reachable through every copy.
-                                if array::is_shared(c) {
-                                    array::share(item);
-                                }
-                                item
-                            } else {
-                                ops::index_get(c, i)?
-                            }
-                        } else {
-                            ops::index_get(c, i)?
+                        let v = match fast_index_get(c, i) {
+                            Some(v) => v,
+                            None => ops::index_get(c, i)?,
                         };
                         self.stack.push(v);
                     }
@@ -436,6 +563,144 @@ impl Interp {
         Ok(())
     }
 
+    /// The fast path of `Ins::Arith`: `None` if it does not apply (nothing changed), else
+    /// the branch target taken, if any.
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    fn arith(
+        &mut self,
+        a: Src,
+        b: Src,
+        op: Bin,
+        op2: Option<Bin>,
+        then: Then,
+        base: usize,
+        module: usize,
+    ) -> Option<Option<usize>> {
+        let (x, y, mut popped) = self.operands(a, b, base, module)?;
+        let mut v = fast_bin(op, x, y)?;
+        if let Some(op2) = op2 {
+            let w = self.stack[self.stack.len() - 1 - popped];
+            v = fast_bin(op2, w, v)?;
+            popped += 1;
+        }
+        match then {
+            Then::Push => {
+                let n = self.stack.len() - popped;
+                self.stack.truncate(n);
+                self.stack.push(v);
+                Some(None)
+            }
+            Then::Store(dst) => self.store(dst, v, popped, base, module).then_some(None),
+            Then::Branch(target) => {
+                let n = self.stack.len() - popped;
+                self.stack.truncate(n);
+                Some((v.bits == 0).then_some(target as usize))
+            }
+        }
+    }
+
+    /// The fast path of `Ins::IndexSet`; false, with nothing changed, if it does not apply.
+    #[inline(always)]
+    fn index_set(
+        &mut self,
+        c: Src,
+        i: Src,
+        v: Src,
+        dst: Option<Dst>,
+        base: usize,
+        module: usize,
+    ) -> bool {
+        let (Some(cv), Some(iv), Some(vv)) = (
+            self.load(c, base, module),
+            self.load(i, base, module),
+            self.load(v, base, module),
+        ) else {
+            return false;
+        };
+        if let Some(Dst::Global(index)) = dst {
+            if self.globals[module][index as usize] == UNINIT {
+                return false;
+            }
+        }
+        if !fast_index_set(cv, iv, vv) {
+            return false;
+        }
+        match dst {
+            Some(d) => {
+                self.store(d, cv, 0, base, module);
+            }
+            None => self.stack.push(cv),
+        }
+        true
+    }
+
+    /// The two operands of a fused operator and how many of them are on the stack; `None` if
+    /// one is an uninitialised global (the ordinary path raises the error).
+    #[inline(always)]
+    fn operands(
+        &self,
+        a: Src,
+        b: Src,
+        base: usize,
+        module: usize,
+    ) -> Option<(Value, Value, usize)> {
+        let n = self.stack.len();
+        Some(match (a, b) {
+            (Src::Stack, Src::Stack) => (self.stack[n - 2], self.stack[n - 1], 2),
+            (Src::Stack, b) => (self.stack[n - 1], self.load(b, base, module)?, 1),
+            (a, b) => (self.load(a, base, module)?, self.load(b, base, module)?, 0),
+        })
+    }
+
+    /// A fused operand load (never `Src::Stack`). Tested one kind after another, most common
+    /// first: conditional branches predict better here than a jump table.
+    #[inline(always)]
+    fn load(&self, s: Src, base: usize, module: usize) -> Option<Value> {
+        if let Src::Local(slot) = s {
+            return Some(self.stack[base + slot as usize]);
+        }
+        if let Src::Int(value) = s {
+            return Some(Value::int(value as i64));
+        }
+        if let Src::Global(index) = s {
+            let v = self.globals[module][index as usize];
+            return (v != UNINIT).then_some(v);
+        }
+        if let Src::Const(index) = s {
+            return Some(self.consts[index as usize]);
+        }
+        Some(match s {
+            Src::True => Value::TRUE,
+            Src::False => Value::FALSE,
+            Src::Null => Value::NULL,
+            _ => return None,
+        })
+    }
+
+    /// A fused store: pops `popped` stack operands, then stores `v`. False, with nothing
+    /// changed, if the destination is an uninitialised global.
+    #[inline(always)]
+    fn store(&mut self, d: Dst, v: Value, popped: usize, base: usize, module: usize) -> bool {
+        match d {
+            Dst::Local(slot) => {
+                let n = self.stack.len() - popped;
+                self.stack.truncate(n);
+                self.stack[base + slot as usize] = v;
+            }
+            Dst::Global(index) => {
+                let g = &mut self.globals[module][index as usize];
+                if *g == UNINIT {
+                    return false;
+                }
+                *g = v;
+                let n = self.stack.len() - popped;
+                self.stack.truncate(n);
+            }
+        }
+        true
+    }
+
     fn uninit_global(&self, module: usize, index: u32) -> RtError {
         let name = &self.prog.modules[module].globals[index as usize];
         RtError::new(format!("variable '{name}' used before initialization"))
@@ -470,16 +735,6 @@ fn upval(closure: Value, index: u16) -> Result<Value, RtError> {
 
 fn jump(pc: usize, offset: i32) -> usize {
     (pc as i64 + offset as i64) as usize
-}
-
-/// Truthiness with the common cases inline (§3.4).
-#[inline(always)]
-fn truthy(v: Value) -> bool {
-    match v.tag {
-        Tag::Bool | Tag::Int => v.bits != 0,
-        Tag::Null => false,
-        _ => ops::truthy(v),
-    }
 }
 
 #[inline(always)]

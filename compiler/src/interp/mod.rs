@@ -12,6 +12,7 @@
 
 mod call;
 mod exec;
+mod quick;
 mod tasks;
 mod tier;
 
@@ -20,6 +21,7 @@ pub use tier::TierUp;
 use crate::bytecode::{blocks, Constant, Program};
 use solvra_rt::function::{self, FnId, FnInfo};
 use solvra_rt::heap::{self, RootSource};
+use solvra_rt::object::SiteCache;
 use solvra_rt::{callback, stdout, RtError, Value};
 use std::cell::Cell;
 use std::rc::Rc;
@@ -77,8 +79,11 @@ pub struct Interp {
     pub(crate) suspended: tasks::Suspended,
     /// Trace of the error being propagated, innermost frame first.
     pub(crate) trace: Vec<String>,
-    /// Bytecode instructions executed (the cost meter's unit).
-    pub instructions: u64,
+    /// The pre-decoded view of each function's code (`quick.rs`).
+    pub(crate) quick: Rc<Vec<Vec<quick::Ins>>>,
+    /// Inline caches of member accesses, by function and pc (only member instructions use
+    /// theirs).
+    pub(crate) caches: Vec<Vec<SiteCache>>,
     /// The compiler of hot functions, if the run is tiered (`tier.rs`).
     pub(crate) tier: Option<tier::Tier>,
     /// With a cost-meter budget: what entering each pc of each function costs
@@ -123,6 +128,13 @@ impl Interp {
                 })
             })
             .collect();
+        // The budget is set before the program is loaded (`run --fuel`, SOLVRA_FUEL).
+        let metered = solvra_rt::cost_meter::enabled();
+        let quick = prog
+            .functions
+            .iter()
+            .map(|f| quick::quicken(f, !metered))
+            .collect();
         let mut interp = Box::new(Interp {
             consts: Vec::with_capacity(prog.constants.len()),
             globals: prog
@@ -137,11 +149,22 @@ impl Interp {
             main_started: false,
             suspended: tasks::Suspended::default(),
             trace: Vec::new(),
-            instructions: 0,
+            quick: Rc::new(quick),
+            caches: prog
+                .functions
+                .iter()
+                .map(|f| {
+                    f.code
+                        .iter()
+                        .map(|_| SiteCache {
+                            shape: std::ptr::null(),
+                            slot: 0,
+                        })
+                        .collect()
+                })
+                .collect(),
             tier: None,
-            // The budget is set before the program is loaded (`run --fuel`, SOLVRA_FUEL).
-            fuel: solvra_rt::cost_meter::enabled()
-                .then(|| Rc::new(prog.functions.iter().map(blocks::costs).collect())),
+            fuel: metered.then(|| Rc::new(prog.functions.iter().map(blocks::costs).collect())),
             trace_calls: solvra_rt::debug::tracing::call_events(),
             prog,
         });
