@@ -171,17 +171,27 @@ pub fn specialize(
     };
     let mut generic: HashMap<u32, Vec<Ty>> = HashMap::new();
     let mut clone_tys: Vec<Vec<Ty>> = Vec::new();
+    // Inference visits a body many times (every round, and once per clone of it): its block
+    // order is computed on the first visit. Until the rewrite, `functions` are the bases.
+    let mut orders: Vec<Option<Vec<Block>>> = vec![None; bases.len()];
     loop {
         let before = (reg.sigs.len(), reg.rets.clone());
         for &f in compile {
             let params = vec![Ty::Dyn; functions[f as usize].params.len()];
-            generic.insert(f, infer(&functions[f as usize], &params, &mut reg));
+            let tys = infer(
+                &functions[f as usize],
+                order(&mut orders, &bases, f),
+                &params,
+                &mut reg,
+            );
+            generic.insert(f, tys);
         }
         clone_tys.clear();
         let mut k = 0;
         while k < reg.sigs.len() {
             let (base, params) = reg.sigs[k].clone();
-            let tys = infer(&bases[base as usize], &params, &mut reg);
+            let order = order(&mut orders, &bases, base);
+            let tys = infer(&bases[base as usize], order, &params, &mut reg);
             let ret = returned(&bases[base as usize], &tys);
             reg.rets[k] = reg.rets[k].join(ret);
             clone_tys.push(tys);
@@ -240,13 +250,22 @@ fn returned(f: &Function, ty: &[Ty]) -> Ty {
         .fold(Ty::None, Ty::join)
 }
 
-fn infer(f: &Function, params: &[Ty], reg: &mut Registry) -> Vec<Ty> {
-    let order = dominators(f, &f.predecessors()).rpo;
+/// The reachable blocks of function `f` in reverse postorder, computed on the first request.
+fn order<'a>(orders: &'a mut [Option<Vec<Block>>], bases: &[Function], f: u32) -> &'a [Block] {
+    orders[f as usize].get_or_insert_with(|| {
+        let f = &bases[f as usize];
+        dominators(f, &f.predecessors()).rpo
+    })
+}
+
+/// The types of `f`'s values when its parameters have the types `params`; `order` is `f`'s
+/// reachable blocks in reverse postorder, so most operands are typed before their uses.
+fn infer(f: &Function, order: &[Block], params: &[Ty], reg: &mut Registry) -> Vec<Ty> {
     let mut ty = vec![Ty::None; f.values.len()];
     ty[..params.len()].copy_from_slice(params);
     loop {
         let mut changed = false;
-        for &b in &order {
+        for &b in order {
             for &i in &f.block(b).insts {
                 let Some(r) = f.inst(i).result else {
                     continue;
