@@ -153,9 +153,9 @@ pub(super) fn apply(f: &mut Function, replace: &HashMap<Value, Value>) {
     for b in 0..f.blocks.len() {
         for k in 0..f.blocks[b].insts.len() {
             let i = f.blocks[b].insts[k];
-            for v in f.insts[i.index()].kind.args_mut() {
-                *v = resolve(replace, *v);
-            }
+            f.insts[i.index()]
+                .kind
+                .for_each_arg_mut(|v| *v = resolve(replace, *v));
         }
         if let Some(t) = &mut f.blocks[b].terminator {
             for v in t.args_mut() {
@@ -218,7 +218,7 @@ fn remove_dead_phis(f: &mut Function, phis: &HashSet<Value>) {
             {
                 continue;
             }
-            work.extend(f.inst(i).kind.args());
+            f.inst(i).kind.for_each_arg(|v| work.push(v));
         }
         if let Some(t) = &data.terminator {
             work.extend(t.args());
@@ -229,7 +229,7 @@ fn remove_dead_phis(f: &mut Function, phis: &HashSet<Value>) {
             continue;
         }
         if let ValueDef::Inst(i) = f.value_def(v) {
-            work.extend(f.inst(i).kind.args());
+            f.inst(i).kind.for_each_arg(|v| work.push(v));
         }
     }
     for b in 0..f.blocks.len() {

@@ -485,9 +485,7 @@ impl Rewriter<'_> {
         reg: &mut Registry,
     ) -> Result<(), IrError> {
         let mut kind = self.f.inst(i).kind.clone();
-        for v in kind.args_mut() {
-            *v = resolve(&self.alias, *v);
-        }
+        kind.for_each_arg_mut(|v| *v = resolve(&self.alias, *v));
         let result = self.f.inst(i).result;
         let rt = result.map(|r| self.f.value_type(r));
         let line = self.f.inst(i).line;
