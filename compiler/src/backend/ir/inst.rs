@@ -41,20 +41,57 @@ pub enum Const {
     Str(u32),
 }
 
-/// The binary operators of the language on `dyn` values.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum BinOp {
-    Add,
-    Sub,
-    Mul,
-    Div,
-    Rem,
-    Eq,
-    Ne,
-    Lt,
-    Le,
-    Gt,
-    Ge,
+/// Defines `BinOp` with each operator's name spelled once: the IR listing's (`add`), its typed
+/// form's (`typed_add`) and that of the runtime function for `dyn` operands (`solvra_add`) are
+/// all made from it.
+macro_rules! bin_ops {
+    ($($op:ident $name:literal,)*) => {
+        /// The binary operators of the language on `dyn` values.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        pub enum BinOp {
+            $($op,)*
+        }
+
+        impl BinOp {
+            /// Every operator, in declaration order.
+            pub const ALL: &'static [BinOp] = &[$(BinOp::$op,)*];
+
+            /// The name of the `dyn` instruction in IR listings.
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(BinOp::$op => $name,)*
+                }
+            }
+
+            /// The name of the typed instruction (`InstKind::Typed`) in IR listings.
+            pub fn typed_name(self) -> &'static str {
+                match self {
+                    $(BinOp::$op => concat!("typed_", $name),)*
+                }
+            }
+
+            /// The runtime's C ABI function for the operator on two `dyn` values.
+            pub fn runtime_fn(self) -> &'static str {
+                match self {
+                    $(BinOp::$op => concat!("solvra_", $name),)*
+                }
+            }
+        }
+    };
+}
+
+bin_ops! {
+    Add "add",
+    Sub "sub",
+    Mul "mul",
+    Div "div",
+    Rem "rem",
+    Eq "eq",
+    Ne "ne",
+    Lt "lt",
+    Le "le",
+    Gt "gt",
+    Ge "ge",
 }
 
 impl BinOp {
@@ -500,19 +537,7 @@ impl InstKind {
             GetLocal(_) => "get_local",
             SetLocal(..) => "set_local",
             ArgGiven(_) => "arg_given",
-            Binary(op, ..) => match op {
-                BinOp::Add => "add",
-                BinOp::Sub => "sub",
-                BinOp::Mul => "mul",
-                BinOp::Div => "div",
-                BinOp::Rem => "rem",
-                BinOp::Eq => "eq",
-                BinOp::Ne => "ne",
-                BinOp::Lt => "lt",
-                BinOp::Le => "le",
-                BinOp::Gt => "gt",
-                BinOp::Ge => "ge",
-            },
+            Binary(op, ..) => op.name(),
             Neg(_) => "neg",
             Not(_) => "not",
             ToBool(_) => "to_bool",
@@ -558,19 +583,7 @@ impl InstKind {
             CallMain => "call_main",
             LoadFn { .. } => "load_fn",
             Scalar(_) => "scalar",
-            Typed { op, .. } => match op {
-                BinOp::Add => "typed_add",
-                BinOp::Sub => "typed_sub",
-                BinOp::Mul => "typed_mul",
-                BinOp::Div => "typed_div",
-                BinOp::Rem => "typed_rem",
-                BinOp::Eq => "typed_eq",
-                BinOp::Ne => "typed_ne",
-                BinOp::Lt => "typed_lt",
-                BinOp::Le => "typed_le",
-                BinOp::Gt => "typed_gt",
-                BinOp::Ge => "typed_ge",
-            },
+            Typed { op, .. } => op.typed_name(),
             TypedNeg(..) => "typed_neg",
             TypedTruthy(..) => "typed_truthy",
             BoolNot(_) => "bool_not",
