@@ -107,7 +107,7 @@ impl Session {
         let embedding = Embedding {
             start: Some(&start_name),
             globals: Globals::At(&at),
-            hosted: None,
+            ..Embedding::default()
         };
         let object = codegen::compile_embedded(&program, &self.codegen(), Emit::Object, &embedding)
             .map_err(|e| InputError::Other(format!("cannot compile the input: {}", e.0)))?;
@@ -162,7 +162,7 @@ impl Session {
         let embedding = Embedding {
             start: Some("svs_repl_listing"),
             globals: Globals::At(&at),
-            hosted: None,
+            ..Embedding::default()
         };
         let text = codegen::compile_embedded(&program, &self.codegen(), Emit::LlvmIr, &embedding)
             .map_err(|e| InputError::Other(e.0))?;

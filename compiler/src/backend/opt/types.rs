@@ -18,8 +18,8 @@
 
 use super::ssa::resolve;
 use crate::backend::ir::{
-    dominators, BinOp, Block, Const, Function, Inst, InstData, InstKind, IrError, Terminator, Type,
-    Value, ValueDef,
+    BinOp, Block, Const, Function, Inst, InstData, InstKind, IrError, Terminator, Type, Value,
+    ValueDef,
 };
 use crate::bytecode::Program;
 use std::collections::HashMap;
@@ -154,44 +154,38 @@ enum Target {
     Clone(u32, Ty),
 }
 
-/// Infers and specialises the functions `compile` names (in place) and returns the clones
-/// their calls reach. `functions` holds every function of the program, after `ssa`.
+/// Infers and specialises the functions `compile` names and returns them (in that order) with
+/// the clones their calls reach. `bases` holds every function of the program, after `ssa`, and
+/// `orders` the reachable blocks of each in reverse postorder (inference visits a body every
+/// round and once per clone of it, always in this order).
 pub fn specialize(
     program: &Program,
-    functions: &mut [Function],
+    bases: &[Function],
+    orders: &[Vec<Block>],
     compile: &[u32],
-) -> Result<Vec<Clone>, IrError> {
-    let bases: Vec<Function> = functions.to_vec();
+) -> Result<(Vec<Function>, Vec<Clone>), IrError> {
     let mut reg = Registry {
         program,
-        bases: &bases,
+        bases,
         sigs: Vec::new(),
         index: HashMap::new(),
         rets: Vec::new(),
     };
     let mut generic: HashMap<u32, Vec<Ty>> = HashMap::new();
     let mut clone_tys: Vec<Vec<Ty>> = Vec::new();
-    // Inference visits a body many times (every round, and once per clone of it): its block
-    // order is computed on the first visit. Until the rewrite, `functions` are the bases.
-    let mut orders: Vec<Option<Vec<Block>>> = vec![None; bases.len()];
     loop {
         let before = (reg.sigs.len(), reg.rets.clone());
         for &f in compile {
-            let params = vec![Ty::Dyn; functions[f as usize].params.len()];
-            let tys = infer(
-                &functions[f as usize],
-                order(&mut orders, &bases, f),
-                &params,
-                &mut reg,
-            );
-            generic.insert(f, tys);
+            let body = &bases[f as usize];
+            let params = vec![Ty::Dyn; body.params.len()];
+            generic.insert(f, infer(body, &orders[f as usize], &params, &mut reg));
         }
         clone_tys.clear();
         let mut k = 0;
         while k < reg.sigs.len() {
             let (base, params) = reg.sigs[k].clone();
-            let order = order(&mut orders, &bases, base);
-            let tys = infer(&bases[base as usize], order, &params, &mut reg);
+            let body = &bases[base as usize];
+            let tys = infer(body, &orders[base as usize], &params, &mut reg);
             let ret = returned(&bases[base as usize], &tys);
             reg.rets[k] = reg.rets[k].join(ret);
             clone_tys.push(tys);
@@ -209,8 +203,11 @@ pub fn specialize(
             }
         }
     }
+    let mut functions = Vec::with_capacity(compile.len());
     for &f in compile {
-        rewrite(&mut functions[f as usize], &generic[&f], None, &mut reg)?;
+        let mut func = bases[f as usize].clone();
+        rewrite(&mut func, &generic[&f], None, &mut reg)?;
+        functions.push(func);
     }
     let mut clones = Vec::new();
     for (k, (base, params)) in reg.sigs.clone().into_iter().enumerate() {
@@ -224,7 +221,7 @@ pub fn specialize(
         rewrite(&mut func, &clone_tys[k], Some(reg.rets[k]), &mut reg)?;
         clones.push(Clone { base, func });
     }
-    Ok(clones)
+    Ok((functions, clones))
 }
 
 fn signature(params: &[Ty]) -> String {
@@ -248,14 +245,6 @@ fn returned(f: &Function, ty: &[Ty]) -> Ty {
             _ => None,
         })
         .fold(Ty::None, Ty::join)
-}
-
-/// The reachable blocks of function `f` in reverse postorder, computed on the first request.
-fn order<'a>(orders: &'a mut [Option<Vec<Block>>], bases: &[Function], f: u32) -> &'a [Block] {
-    orders[f as usize].get_or_insert_with(|| {
-        let f = &bases[f as usize];
-        dominators(f, &f.predecessors()).rpo
-    })
 }
 
 /// The types of `f`'s values when its parameters have the types `params`; `order` is `f`'s
