@@ -241,3 +241,44 @@ fn the_second_tiered_run_takes_hot_functions_from_the_cache() {
         "solvrac: jit: fn1 (g) from the cache\nsolvrac: jit: fn0 (f) from the cache\n"
     );
 }
+
+/// A JIT run leaves the thread's collector as it found it: its program ran on a stack of its
+/// own, unmapped when the run returns, and registered its constants and globals, freed with
+/// the JIT, as roots. The interpreter that runs next on the thread then collects (at every
+/// allocation) without scanning either.
+#[test]
+fn the_interpreter_collects_after_a_jit_run_on_the_same_thread() {
+    use solvrac::bytecode::compile::compile;
+    use solvrac::frontend::{load_source, LoadOptions};
+    use solvrac::interp::{Interp, Outcome};
+    let bytecode = |text: &str| {
+        let (program, diags) = load_source("main.svs", text, LoadOptions::default());
+        assert!(diags.is_empty(), "{diags:?}");
+        compile(&program)
+    };
+    let jitted = bytecode("let a = [1, 2, 3]\nlet b = {x: a, y: \"text\"}\n");
+    let interpreted = bytecode(
+        r#"let mut keep = []
+let mut i = 0
+while i < 300 { keep = push(keep, [i, str(i)]); i += 1 }
+if len(keep) != 300 or keep[299][1] != "299" { let lost = 1 / 0 }
+"#,
+    );
+    let thread = std::thread::spawn(move || {
+        let object = solvrac::backend::jit::compile_program(&jitted, 0).expect("compiles");
+        let base = solvra_rt::heap::stack_base();
+        let code = solvrac::backend::jit::run_object(&object).expect("loads");
+        assert_eq!(code, 0);
+        assert_eq!(
+            solvra_rt::heap::stack_base(),
+            base,
+            "the JIT's stack base stayed"
+        );
+        let mut interp = Interp::new(interpreted).expect("starts");
+        solvra_rt::heap::set_stress(true);
+        let outcome = interp.run();
+        solvra_rt::heap::set_stress(false);
+        outcome
+    });
+    assert_eq!(thread.join().expect("the thread panicked"), Outcome::Done);
+}

@@ -557,6 +557,34 @@ pub fn remove_root_range(start: *const Value) {
     });
 }
 
+/// Puts back, when dropped, what running a program leaves in this thread's collector state:
+/// the stack base, which the program moved onto a stack of its own, and the root ranges, to
+/// which it added its constants and globals. An entry that runs a whole program and returns
+/// (`aot::solvra_aot_main`) holds one: its caller may run more SolvraScript code on the thread
+/// (an interpreter after a JIT run), whose collections must scan neither the program's stack,
+/// unmapped by then, nor its static data, which a JIT frees with the program's code.
+pub struct RunGuard {
+    stack_base: usize,
+    ranges: BTreeMap<usize, usize>,
+}
+
+impl RunGuard {
+    pub fn save() -> RunGuard {
+        RunGuard {
+            stack_base: stack::base(),
+            ranges: with_heap(|h| h.ranges.clone()),
+        }
+    }
+}
+
+impl Drop for RunGuard {
+    fn drop(&mut self) {
+        stack::set_base_exact(self.stack_base);
+        let ranges = std::mem::take(&mut self.ranges);
+        with_heap(|h| h.ranges = ranges);
+    }
+}
+
 /// Current heap size in bytes (live objects plus garbage not yet collected).
 pub fn heap_bytes() -> usize {
     // SAFETY: this thread's state.
