@@ -20,6 +20,7 @@ use crate::backend::opt::{self, Prepared};
 use crate::bytecode::Program;
 use crate::interp::TierUp;
 use solvra_rt::function::FnId;
+use solvra_rt::heap::RootRangesGuard;
 use solvra_rt::Value;
 use std::time::Instant;
 
@@ -31,6 +32,8 @@ const IR_SCOPE: opt::Scope = opt::Scope {
 };
 
 pub struct HotCompiler {
+    /// Unregisters the constants of every object loaded when the compiler (and its JIT) goes.
+    roots: Option<RootRangesGuard>,
     jit: Option<Jit>,
     opt_level: u8,
     cache: Option<Cache>,
@@ -45,6 +48,7 @@ pub struct HotCompiler {
 impl HotCompiler {
     pub fn new(opt_level: u8, cache: Option<Cache>, verbose: bool) -> HotCompiler {
         HotCompiler {
+            roots: None,
             jit: None,
             opt_level,
             cache,
@@ -133,6 +137,7 @@ impl HotCompiler {
                 .map(|(n, g)| (n.as_str(), g.as_ptr() as u64))
                 .collect();
             jit.define(&arrays).map_err(|e| e.0)?;
+            self.roots = Some(RootRangesGuard::save());
             self.jit = Some(jit);
         }
         // Each function is compiled at most once per run, so its index names its object.
