@@ -278,7 +278,8 @@ pub fn run_start(start: extern "C" fn() -> i32) -> Result<(), String> {
 ///
 /// The program runs on this thread, on a stack of its own with room for `MAX_CALL_DEPTH`
 /// compiled frames (the main thread's is too small): the scheduler's context switch moves onto
-/// it and back, so no second thread is needed.
+/// it and back, so no second thread is needed. When it returns, the collector's roots are the
+/// caller's again (`heap::RunGuard`).
 #[no_mangle]
 pub extern "C" fn solvra_aot_main(start: extern "C" fn() -> i32) -> i32 {
     // 32-bit targets have less address space.
@@ -294,6 +295,8 @@ pub extern "C" fn solvra_aot_main(start: extern "C" fn() -> i32) -> i32 {
             return 101;
         }
     };
+    // The program's stack is unmapped when this returns, and a JIT frees its static data.
+    let _collector = heap::RunGuard::save();
     let mut run = ProgramRun {
         start,
         code: 101,

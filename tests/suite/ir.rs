@@ -129,6 +129,19 @@ fn rejects(f: &Function, needle: &str) {
     }
 }
 
+/// The code generator calls the runtime function `BinOp::runtime_fn` names for a `dyn`
+/// operator: the runtime must have it, taking the result slot and both operands.
+#[test]
+fn every_operator_has_its_runtime_function() {
+    use solvra_rt::abi::{self, AbiType};
+    for &op in ir::BinOp::ALL {
+        let f = abi::find(op.runtime_fn())
+            .unwrap_or_else(|| panic!("{op:?}: no runtime function {}", op.runtime_fn()));
+        assert_eq!(f.params, [AbiType::Ptr; 3], "{}", f.name);
+        assert_eq!(f.ret, AbiType::I32, "{}", f.name);
+    }
+}
+
 #[test]
 fn verifier_rejects_broken_ir() {
     // A block without a terminator.

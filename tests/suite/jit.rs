@@ -241,3 +241,71 @@ fn the_second_tiered_run_takes_hot_functions_from_the_cache() {
         "solvrac: jit: fn1 (g) from the cache\nsolvrac: jit: fn0 (f) from the cache\n"
     );
 }
+
+/// A program in bytecode.
+fn bytecode(text: &str) -> solvrac::bytecode::Program {
+    let (program, diags) = solvrac::frontend::load_source("main.svs", text, Default::default());
+    assert!(diags.is_empty(), "{diags:?}");
+    solvrac::bytecode::compile::compile(&program)
+}
+
+/// Allocates and keeps values; fails if it loses any.
+const GARBAGE: &str = r#"let mut keep = []
+let mut i = 0
+while i < 300 { keep = push(keep, [i, str(i)]); i += 1 }
+if len(keep) != 300 or keep[299][1] != "299" { let lost = 1 / 0 }
+"#;
+
+/// Runs `program` in the interpreter with a collection at every allocation.
+fn run_in_gc_stress(program: solvrac::bytecode::Program) -> solvrac::interp::Outcome {
+    let mut interp = solvrac::interp::Interp::new(program).expect("starts");
+    solvra_rt::heap::set_stress(true);
+    let outcome = interp.run();
+    solvra_rt::heap::set_stress(false);
+    outcome
+}
+
+/// A JIT run leaves the thread's collector as it found it: its program ran on a stack of its
+/// own, unmapped when the run returns, and registered its constants and globals, freed with
+/// the JIT, as roots. The interpreter that runs next on the thread then collects (at every
+/// allocation) without scanning either.
+#[test]
+fn the_interpreter_collects_after_a_jit_run_on_the_same_thread() {
+    let jitted = bytecode("let a = [1, 2, 3]\nlet b = {x: a, y: \"text\"}\n");
+    let interpreted = bytecode(GARBAGE);
+    let thread = std::thread::spawn(move || {
+        let object = solvrac::backend::jit::compile_program(&jitted, 0).expect("compiles");
+        let base = solvra_rt::heap::stack_base();
+        let code = solvrac::backend::jit::run_object(&object).expect("loads");
+        assert_eq!(code, 0);
+        assert_eq!(
+            solvra_rt::heap::stack_base(),
+            base,
+            "the JIT's stack base stayed"
+        );
+        run_in_gc_stress(interpreted)
+    });
+    assert_eq!(
+        thread.join().expect("the thread panicked"),
+        solvrac::interp::Outcome::Done
+    );
+}
+
+/// The same after a tiered run: the hot functions' objects registered their constants as
+/// roots, and the JIT that held them is dropped with the interpreter.
+#[test]
+fn the_interpreter_collects_after_a_tiered_run_on_the_same_thread() {
+    use solvrac::backend::jit::tier::HotCompiler;
+    use solvrac::interp::{Interp, Outcome};
+    let tiered = bytecode("fn f(x) { return x + \"s\" }\nlet a = f(\"t\")\nlet b = f(\"u\")\n");
+    let interpreted = bytecode(GARBAGE);
+    let thread = std::thread::spawn(move || {
+        let mut interp = Interp::new(tiered).expect("starts");
+        interp.set_tier_up(Box::new(HotCompiler::new(0, None, false)), 1);
+        assert_eq!(interp.run(), Outcome::Done);
+        assert_eq!(interp.compiled_functions(), 1);
+        drop(interp);
+        run_in_gc_stress(interpreted)
+    });
+    assert_eq!(thread.join().expect("the thread panicked"), Outcome::Done);
+}

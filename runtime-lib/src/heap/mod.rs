@@ -561,6 +561,55 @@ pub fn remove_root_range(start: *const Value) {
     });
 }
 
+/// Puts this thread's registered root ranges back, when dropped, to those registered when it
+/// was saved. Code whose static data goes away with it holds one from before it adds its first
+/// range: a JIT's objects register their constants and globals (`solvra_root_range_add`),
+/// which the JIT frees when it is dropped.
+pub struct RootRangesGuard {
+    ranges: BTreeMap<usize, usize>,
+}
+
+impl RootRangesGuard {
+    pub fn save() -> RootRangesGuard {
+        RootRangesGuard {
+            ranges: with_heap(|h| h.ranges.clone()),
+        }
+    }
+}
+
+impl Drop for RootRangesGuard {
+    fn drop(&mut self) {
+        let ranges = std::mem::take(&mut self.ranges);
+        with_heap(|h| h.ranges = ranges);
+    }
+}
+
+/// Puts back, when dropped, what running a program leaves in this thread's collector state:
+/// the stack base, which the program moved onto a stack of its own, and the root ranges, to
+/// which it added its constants and globals. An entry that runs a whole program and returns
+/// (`aot::solvra_aot_main`) holds one: its caller may run more SolvraScript code on the thread
+/// (an interpreter after a JIT run), whose collections must scan neither the program's stack,
+/// unmapped by then, nor its static data, which a JIT frees with the program's code.
+pub struct RunGuard {
+    stack_base: usize,
+    _ranges: RootRangesGuard,
+}
+
+impl RunGuard {
+    pub fn save() -> RunGuard {
+        RunGuard {
+            stack_base: stack::base(),
+            _ranges: RootRangesGuard::save(),
+        }
+    }
+}
+
+impl Drop for RunGuard {
+    fn drop(&mut self) {
+        stack::set_base_exact(self.stack_base);
+    }
+}
+
 /// Current heap size in bytes (live objects plus garbage not yet collected).
 pub fn heap_bytes() -> usize {
     // SAFETY: this thread's state.

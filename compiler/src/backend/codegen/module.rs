@@ -6,8 +6,7 @@ use super::debuginfo::ModuleDebug;
 use super::function::FnEmitter;
 use super::profile::Counters;
 use super::{CodegenError, CodegenOptions};
-use crate::backend::ir::{verify_function, Const, Function, InstKind, Type};
-use crate::backend::lowering::lower_function;
+use crate::backend::ir::{Const, Function, InstKind, Type};
 use crate::backend::opt;
 use crate::bytecode::{blocks, Constant, Program};
 use inkwell::builder::Builder;
@@ -357,6 +356,9 @@ pub struct Embedding<'a> {
     /// Code for a host that already registered the program's functions: the interpreter,
     /// whose hot functions the JIT compiles.
     pub hosted: Option<Hosted<'a>>,
+    /// The program's IR, prepared once for many modules (`opt::prepare_program`; the JIT's
+    /// hot functions): used when its scope is this module's, else the IR is made afresh.
+    pub ir: Option<&'a opt::Prepared>,
 }
 
 /// See `Embedding::globals`. Slots outside the module are rooted by their owner.
@@ -487,18 +489,21 @@ pub(super) fn emit_module<'ctx>(
     let compile: Vec<u32> = (0..program.functions.len() as u32)
         .filter(|&i| defined(i))
         .collect();
-    let mut lowered = Vec::with_capacity(program.functions.len());
-    for i in 0..program.functions.len() as u32 {
-        let func = lower_function(program, i).map_err(|e| CodegenError(e.0))?;
-        verify_function(&func).map_err(|e| CodegenError(format!("internal error: {e}")))?;
-        lowered.push(func);
-    }
     let scope = opt::Scope {
         // A REPL session's globals are rebound between inputs: no fact about them lasts.
         whole_program: !matches!(embedding.globals, Globals::At(_)),
         keep_locals: opts.debug.is_some(),
     };
-    let optimized = opt::optimize(program, lowered, &compile, scope)
+    let own;
+    let prepared = match embedding.ir {
+        Some(ir) if ir.scope() == scope => ir,
+        _ => {
+            own = opt::prepare_program(program, scope).map_err(|e| CodegenError(e.0))?;
+            &own
+        }
+    };
+    let optimized = prepared
+        .specialize(program, &compile)
         .map_err(|e| CodegenError(format!("internal error: {e}")))?;
     // Only an executable writes a profile when it ends.
     let profile =
@@ -556,8 +561,7 @@ pub(super) fn emit_module<'ctx>(
             }
         }));
     };
-    for i in &compile {
-        let func = &optimized.functions[*i as usize];
+    for (i, func) in compile.iter().zip(&optimized.functions) {
         used_builtins(func, &mut builtins);
         FnEmitter::emit(&cx, program, *i, func, None)?;
     }

@@ -41,20 +41,57 @@ pub enum Const {
     Str(u32),
 }
 
-/// The binary operators of the language on `dyn` values.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum BinOp {
-    Add,
-    Sub,
-    Mul,
-    Div,
-    Rem,
-    Eq,
-    Ne,
-    Lt,
-    Le,
-    Gt,
-    Ge,
+/// Defines `BinOp` with each operator's name spelled once: the IR listing's (`add`), its typed
+/// form's (`typed_add`) and that of the runtime function for `dyn` operands (`solvra_add`) are
+/// all made from it.
+macro_rules! bin_ops {
+    ($($op:ident $name:literal,)*) => {
+        /// The binary operators of the language on `dyn` values.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        pub enum BinOp {
+            $($op,)*
+        }
+
+        impl BinOp {
+            /// Every operator, in declaration order.
+            pub const ALL: &'static [BinOp] = &[$(BinOp::$op,)*];
+
+            /// The name of the `dyn` instruction in IR listings.
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(BinOp::$op => $name,)*
+                }
+            }
+
+            /// The name of the typed instruction (`InstKind::Typed`) in IR listings.
+            pub fn typed_name(self) -> &'static str {
+                match self {
+                    $(BinOp::$op => concat!("typed_", $name),)*
+                }
+            }
+
+            /// The runtime's C ABI function for the operator on two `dyn` values.
+            pub fn runtime_fn(self) -> &'static str {
+                match self {
+                    $(BinOp::$op => concat!("solvra_", $name),)*
+                }
+            }
+        }
+    };
+}
+
+bin_ops! {
+    Add "add",
+    Sub "sub",
+    Mul "mul",
+    Div "div",
+    Rem "rem",
+    Eq "eq",
+    Ne "ne",
+    Lt "lt",
+    Le "le",
+    Gt "gt",
+    Ge "ge",
 }
 
 impl BinOp {
@@ -64,6 +101,143 @@ impl BinOp {
             BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div | BinOp::Rem
         )
     }
+}
+
+/// Runs `$body` with `$v` bound to each operand of the instruction `$kind`, in order: the one
+/// list of every instruction's operands. Through a `&InstKind` the bindings are `&Value`,
+/// through a `&mut InstKind` they are `&mut Value` (the patterns bind by reference either way),
+/// so `args`, `args_mut` and the visitors all expand it.
+macro_rules! for_each_operand {
+    ($kind:expr, |$v:ident| $body:expr) => {{
+        use InstKind::*;
+        match $kind {
+            Const(_)
+            | CatchMessage
+            | GetLocal(_)
+            | ArgGiven(_)
+            | LoadGlobal { .. }
+            | NewUninitCell
+            | Upval(_)
+            | Builtin(_)
+            | NewObject
+            | Import(_)
+            | ModuleNamespace(_)
+            | ModuleExport { .. }
+            | CallMain
+            | LoadFn { .. }
+            | Scalar(_) => {}
+            Phi(incoming) => {
+                for (_, $v) in incoming {
+                    $body;
+                }
+            }
+            SetLocal(_, $v)
+            | Neg($v)
+            | Not($v)
+            | ToBool($v)
+            | Truthy($v)
+            | NewCell($v)
+            | Share($v)
+            | Await($v)
+            | AwaitIfTask($v)
+            | IterPrep($v)
+            | IsObject($v)
+            | TypedNeg(_, $v)
+            | TypedTruthy(_, $v)
+            | BoolNot($v)
+            | IntToFloat($v)
+            | Box(_, $v)
+            | StoreGlobal { value: $v, .. }
+            | InitGlobal { value: $v, .. }
+            | LoadCell { cell: $v, .. }
+            | CheckNotArray { value: $v, .. }
+            | IsArrayLen { value: $v, .. }
+            | HasField { value: $v, .. }
+            | MemberGet { object: $v, .. }
+            | GetMethod { receiver: $v, .. } => {
+                $body;
+            }
+            Binary(_, a, b)
+            | Typed { a, b, .. }
+            | StoreCell {
+                cell: a, value: b, ..
+            }
+            | InitCell { cell: a, value: b }
+            | InitField {
+                object: a,
+                value: b,
+                ..
+            }
+            | MemberSet {
+                object: a,
+                value: b,
+                ..
+            }
+            | IndexGet {
+                container: a,
+                index: b,
+            }
+            | Append { array: a, value: b }
+            | IterHasNext { items: a, index: b }
+            | IterGet { items: a, index: b } => {
+                for $v in [a, b] {
+                    $body;
+                }
+            }
+            IndexSet {
+                container,
+                index,
+                value,
+            } => {
+                for $v in [container, index, value] {
+                    $body;
+                }
+            }
+            Slice {
+                target,
+                start,
+                end,
+                step,
+            } => {
+                for $v in [target, start, end, step] {
+                    $body;
+                }
+            }
+            NewArray(items)
+            | CallDirect { args: items, .. }
+            | Closure {
+                captures: items, ..
+            } => {
+                for $v in items {
+                    $body;
+                }
+            }
+            Call { callee, args } | AsyncCall { callee, args } => {
+                let $v = callee;
+                $body;
+                for $v in args {
+                    $body;
+                }
+            }
+            CallMethod {
+                callee,
+                receiver,
+                args,
+            }
+            | AsyncMethod {
+                callee,
+                receiver,
+                args,
+            } => {
+                for $v in [callee, receiver] {
+                    $body;
+                }
+                for $v in args {
+                    $body;
+                }
+            }
+        }
+    }};
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -278,166 +452,35 @@ impl InstKind {
 
     /// Operands, in order.
     pub fn args(&self) -> Vec<Value> {
-        use InstKind::*;
-        match self {
-            Const(_)
-            | CatchMessage
-            | GetLocal(_)
-            | ArgGiven(_)
-            | LoadGlobal { .. }
-            | NewUninitCell
-            | Upval(_)
-            | Builtin(_)
-            | NewObject
-            | Import(_)
-            | ModuleNamespace(_)
-            | ModuleExport { .. }
-            | CallMain
-            | LoadFn { .. }
-            | Scalar(_) => Vec::new(),
-            TypedNeg(_, v) | TypedTruthy(_, v) | BoolNot(v) | IntToFloat(v) | Box(_, v) => vec![*v],
-            Typed { a, b, .. } => vec![*a, *b],
-            CallDirect { args, .. } => args.clone(),
-            Phi(incoming) => incoming.iter().map(|(_, v)| *v).collect(),
-            SetLocal(_, v)
-            | Neg(v)
-            | Not(v)
-            | ToBool(v)
-            | Truthy(v)
-            | NewCell(v)
-            | Share(v)
-            | Await(v)
-            | AwaitIfTask(v)
-            | IterPrep(v)
-            | IsObject(v) => vec![*v],
-            StoreGlobal { value, .. } | InitGlobal { value, .. } => vec![*value],
-            Binary(_, a, b) => vec![*a, *b],
-            LoadCell { cell, .. } => vec![*cell],
-            StoreCell { cell, value, .. } | InitCell { cell, value } => vec![*cell, *value],
-            CheckNotArray { value, .. } | IsArrayLen { value, .. } | HasField { value, .. } => {
-                vec![*value]
-            }
-            NewArray(items) => items.clone(),
-            InitField { object, value, .. } | MemberSet { object, value, .. } => {
-                vec![*object, *value]
-            }
-            MemberGet { object, .. } => vec![*object],
-            IndexGet { container, index } => vec![*container, *index],
-            IndexSet {
-                container,
-                index,
-                value,
-            } => vec![*container, *index, *value],
-            Slice {
-                target,
-                start,
-                end,
-                step,
-            } => vec![*target, *start, *end, *step],
-            Append { array, value } => vec![*array, *value],
-            Call { callee, args } | AsyncCall { callee, args } => std::iter::once(*callee)
-                .chain(args.iter().copied())
-                .collect(),
-            GetMethod { receiver, .. } => vec![*receiver],
-            CallMethod {
-                callee,
-                receiver,
-                args,
-            }
-            | AsyncMethod {
-                callee,
-                receiver,
-                args,
-            } => [*callee, *receiver]
-                .into_iter()
-                .chain(args.iter().copied())
-                .collect(),
-            Closure { captures, .. } => captures.clone(),
-            IterHasNext { items, index } | IterGet { items, index } => vec![*items, *index],
-        }
+        let mut out = Vec::new();
+        for_each_operand!(self, |v| out.push(*v));
+        out
     }
 
     /// Operands, in the order of `args`, for rewriting them in place.
     pub fn args_mut(&mut self) -> Vec<&mut Value> {
-        use InstKind::*;
-        match self {
-            Const(_)
-            | CatchMessage
-            | GetLocal(_)
-            | ArgGiven(_)
-            | LoadGlobal { .. }
-            | NewUninitCell
-            | Upval(_)
-            | Builtin(_)
-            | NewObject
-            | Import(_)
-            | ModuleNamespace(_)
-            | ModuleExport { .. }
-            | CallMain
-            | LoadFn { .. }
-            | Scalar(_) => Vec::new(),
-            Phi(incoming) => incoming.iter_mut().map(|(_, v)| v).collect(),
-            SetLocal(_, v)
-            | Neg(v)
-            | Not(v)
-            | ToBool(v)
-            | Truthy(v)
-            | NewCell(v)
-            | Share(v)
-            | Await(v)
-            | AwaitIfTask(v)
-            | IterPrep(v)
-            | IsObject(v)
-            | TypedNeg(_, v)
-            | TypedTruthy(_, v)
-            | BoolNot(v)
-            | IntToFloat(v)
-            | Box(_, v) => vec![v],
-            StoreGlobal { value, .. } | InitGlobal { value, .. } => vec![value],
-            Binary(_, a, b) | Typed { a, b, .. } => vec![a, b],
-            LoadCell { cell, .. } => vec![cell],
-            StoreCell { cell, value, .. } | InitCell { cell, value } => vec![cell, value],
-            CheckNotArray { value, .. } | IsArrayLen { value, .. } | HasField { value, .. } => {
-                vec![value]
-            }
-            NewArray(items) | CallDirect { args: items, .. } => items.iter_mut().collect(),
-            InitField { object, value, .. } | MemberSet { object, value, .. } => {
-                vec![object, value]
-            }
-            MemberGet { object, .. } => vec![object],
-            IndexGet { container, index } => vec![container, index],
-            IndexSet {
-                container,
-                index,
-                value,
-            } => vec![container, index, value],
-            Slice {
-                target,
-                start,
-                end,
-                step,
-            } => vec![target, start, end, step],
-            Append { array, value } => vec![array, value],
-            Call { callee, args } | AsyncCall { callee, args } => {
-                std::iter::once(callee).chain(args.iter_mut()).collect()
-            }
-            GetMethod { receiver, .. } => vec![receiver],
-            CallMethod {
-                callee,
-                receiver,
-                args,
-            }
-            | AsyncMethod {
-                callee,
-                receiver,
-                args,
-            } => [callee, receiver]
-                .into_iter()
-                .chain(args.iter_mut())
-                .collect(),
-            Closure { captures, .. } => captures.iter_mut().collect(),
-            IterHasNext { items, index } | IterGet { items, index } => vec![items, index],
-        }
+        let mut out = Vec::new();
+        for_each_operand!(self, |v| out.push(v));
+        out
+    }
+
+    /// Calls `f` with each operand, in the order of `args`, without collecting them.
+    #[inline]
+    pub fn for_each_arg(&self, mut f: impl FnMut(Value)) {
+        for_each_operand!(self, |v| f(*v));
+    }
+
+    /// Calls `f` with each operand, in the order of `args`, to rewrite it in place.
+    #[inline]
+    pub fn for_each_arg_mut(&mut self, mut f: impl FnMut(&mut Value)) {
+        for_each_operand!(self, |v| f(v));
+    }
+
+    /// How many operands there are.
+    pub fn arg_count(&self) -> usize {
+        let mut n = 0;
+        for_each_operand!(self, |_v| n += 1);
+        n
     }
 
     /// The type each operand must have.
@@ -449,7 +492,7 @@ impl InstKind {
             BoolNot(_) => vec![Type::Bool],
             IntToFloat(_) => vec![Type::Int],
             CallDirect { params, .. } => params.clone(),
-            _ => vec![Type::Dyn; self.args().len()],
+            _ => vec![Type::Dyn; self.arg_count()],
         }
     }
 
@@ -494,19 +537,7 @@ impl InstKind {
             GetLocal(_) => "get_local",
             SetLocal(..) => "set_local",
             ArgGiven(_) => "arg_given",
-            Binary(op, ..) => match op {
-                BinOp::Add => "add",
-                BinOp::Sub => "sub",
-                BinOp::Mul => "mul",
-                BinOp::Div => "div",
-                BinOp::Rem => "rem",
-                BinOp::Eq => "eq",
-                BinOp::Ne => "ne",
-                BinOp::Lt => "lt",
-                BinOp::Le => "le",
-                BinOp::Gt => "gt",
-                BinOp::Ge => "ge",
-            },
+            Binary(op, ..) => op.name(),
             Neg(_) => "neg",
             Not(_) => "not",
             ToBool(_) => "to_bool",
@@ -552,19 +583,7 @@ impl InstKind {
             CallMain => "call_main",
             LoadFn { .. } => "load_fn",
             Scalar(_) => "scalar",
-            Typed { op, .. } => match op {
-                BinOp::Add => "typed_add",
-                BinOp::Sub => "typed_sub",
-                BinOp::Mul => "typed_mul",
-                BinOp::Div => "typed_div",
-                BinOp::Rem => "typed_rem",
-                BinOp::Eq => "typed_eq",
-                BinOp::Ne => "typed_ne",
-                BinOp::Lt => "typed_lt",
-                BinOp::Le => "typed_le",
-                BinOp::Gt => "typed_gt",
-                BinOp::Ge => "typed_ge",
-            },
+            Typed { op, .. } => op.typed_name(),
             TypedNeg(..) => "typed_neg",
             TypedTruthy(..) => "typed_truthy",
             BoolNot(_) => "bool_not",

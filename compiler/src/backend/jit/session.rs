@@ -27,6 +27,7 @@ use crate::bytecode::{self, Program};
 use crate::frontend::ast::{ExprKind, StmtKind};
 use crate::frontend::resolve::BindingKind;
 use crate::frontend::{self, Diagnostic, LoadOptions, SourceMap};
+use solvra_rt::heap::RootRangesGuard;
 use solvra_rt::{Tag, Value};
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -56,6 +57,8 @@ pub enum Mode {
 }
 
 pub struct Session {
+    /// Unregisters the store and the inputs' constants and globals when the session ends.
+    _roots: RootRangesGuard,
     jit: Jit,
     store: Box<[Value]>,
     /// Slot of every name that ever had one (slots are never reused, so compiled code that
@@ -72,9 +75,11 @@ impl Session {
     /// A new session. Must be created, used and dropped on one thread, which must have called
     /// `solvra_rt::aot::enter` (the runtime's state is per thread).
     pub fn new(module_paths: Vec<PathBuf>, opt_level: u8) -> Result<Session, String> {
+        let roots = RootRangesGuard::save();
         let store = vec![solvra_rt::aot::UNINIT; STORE_SLOTS].into_boxed_slice();
         solvra_rt::heap::add_root_range(store.as_ptr(), store.len());
         Ok(Session {
+            _roots: roots,
             jit: Jit::new().map_err(|e| e.0)?,
             store,
             slots: HashMap::new(),
@@ -107,7 +112,7 @@ impl Session {
         let embedding = Embedding {
             start: Some(&start_name),
             globals: Globals::At(&at),
-            hosted: None,
+            ..Embedding::default()
         };
         let object = codegen::compile_embedded(&program, &self.codegen(), Emit::Object, &embedding)
             .map_err(|e| InputError::Other(format!("cannot compile the input: {}", e.0)))?;
@@ -162,7 +167,7 @@ impl Session {
         let embedding = Embedding {
             start: Some("svs_repl_listing"),
             globals: Globals::At(&at),
-            hosted: None,
+            ..Embedding::default()
         };
         let text = codegen::compile_embedded(&program, &self.codegen(), Emit::LlvmIr, &embedding)
             .map_err(|e| InputError::Other(e.0))?;
@@ -254,11 +259,5 @@ impl Session {
             addrs.push(&self.store[slot] as *const Value as u64);
         }
         Ok(addrs)
-    }
-}
-
-impl Drop for Session {
-    fn drop(&mut self) {
-        solvra_rt::heap::remove_root_range(self.store.as_ptr());
     }
 }

@@ -6,24 +6,41 @@
 //! cache like whole programs, so a second run of an unchanged program skips LLVM's code
 //! generation for them too. LLJIT is created on the first compile, so a program that never
 //! gets hot never starts LLVM.
+//!
+//! The program's IR is lowered and put through the passes that do not depend on the function
+//! (`opt::prepare_program`) on the first compile that misses the cache, and kept: each hot
+//! function then pays for its own specialisation and code generation only.
 
 use super::cache::Cache;
 use super::engine::Jit;
 use crate::backend::codegen::{
     self, global_symbol, hosted_name, CodegenOptions, Embedding, Emit, Globals, Hosted, Target,
 };
+use crate::backend::opt::{self, Prepared};
 use crate::bytecode::Program;
 use crate::interp::TierUp;
 use solvra_rt::function::FnId;
+use solvra_rt::heap::RootRangesGuard;
 use solvra_rt::Value;
 use std::time::Instant;
 
+/// The scope of the IR passes for hot functions: code generation's for their embedding (globals
+/// as symbols of the whole program, no debug information).
+const IR_SCOPE: opt::Scope = opt::Scope {
+    whole_program: true,
+    keep_locals: false,
+};
+
 pub struct HotCompiler {
+    /// Unregisters the constants of every object loaded when the compiler (and its JIT) goes.
+    roots: Option<RootRangesGuard>,
     jit: Option<Jit>,
     opt_level: u8,
     cache: Option<Cache>,
     /// The cache key of the whole program (made on the first compile).
     program_key: Option<Vec<u8>>,
+    /// The program's IR (made on the first compile that misses the cache).
+    ir: Option<Prepared>,
     /// Log each compile on stderr.
     verbose: bool,
 }
@@ -31,10 +48,12 @@ pub struct HotCompiler {
 impl HotCompiler {
     pub fn new(opt_level: u8, cache: Option<Cache>, verbose: bool) -> HotCompiler {
         HotCompiler {
+            roots: None,
             jit: None,
             opt_level,
             cache,
             program_key: None,
+            ir: None,
             verbose,
         }
     }
@@ -61,6 +80,10 @@ impl HotCompiler {
             return Ok(object);
         }
         let started = Instant::now();
+        let ir = match &mut self.ir {
+            Some(ir) => ir,
+            none => none.insert(opt::prepare_program(prog, IR_SCOPE).map_err(|e| e.0)?),
+        };
         let embedding = Embedding {
             start: Some(start),
             globals: Globals::Symbols,
@@ -68,6 +91,7 @@ impl HotCompiler {
                 fn_ids: ids,
                 only: &[func],
             }),
+            ir: Some(ir),
         };
         let opts = CodegenOptions {
             target: Target::host(),
@@ -113,6 +137,7 @@ impl HotCompiler {
                 .map(|(n, g)| (n.as_str(), g.as_ptr() as u64))
                 .collect();
             jit.define(&arrays).map_err(|e| e.0)?;
+            self.roots = Some(RootRangesGuard::save());
             self.jit = Some(jit);
         }
         // Each function is compiled at most once per run, so its index names its object.

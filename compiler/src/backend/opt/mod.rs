@@ -8,7 +8,10 @@
 //! 4. `types`: type inference, unboxed arithmetic and comparisons, and clones of known
 //!    functions specialised for the argument types of their calls.
 //!
-//! Each function is verified after the passes in debug builds and tests.
+//! 1–3 do not depend on which functions get compiled: `prepare` runs them once per program,
+//! and `Prepared::specialize` runs 4 for the functions to compile (the tiered run's hot
+//! functions, one at a time, from one `Prepared`). Each function is verified after the passes
+//! in debug builds and tests.
 
 mod globals;
 mod ssa;
@@ -16,19 +19,20 @@ mod types;
 
 pub use types::Clone;
 
-use crate::backend::ir::{dominators, verify_function, Function, IrError, Terminator};
+use crate::backend::ir::{dominators, verify_function, Block, Function, IrError, Terminator};
+use crate::backend::lowering::lower_function;
 use crate::bytecode::Program;
 
 /// The functions to compile, after the passes, and the clones they call.
 pub struct Optimized {
-    /// Specialised and rewritten: the functions `optimize` was asked to compile, by index into
-    /// the program's function table; the others are as lowered.
+    /// The functions `optimize` (or `Prepared::specialize`) was asked to compile, in that
+    /// order, specialised and rewritten.
     pub functions: Vec<Function>,
     pub clones: Vec<Clone>,
 }
 
 /// What the passes may assume and must keep.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Scope {
     /// No code outside the program reads or writes its globals (not true of a REPL session).
     pub whole_program: bool,
@@ -36,14 +40,31 @@ pub struct Scope {
     pub keep_locals: bool,
 }
 
-/// Runs the passes over `functions` (every function of `program`, as lowered), rewriting
-/// those that `compile` names.
-pub fn optimize(
-    program: &Program,
-    mut functions: Vec<Function>,
-    compile: &[u32],
+/// Every function of a program after the passes that do not depend on which functions get
+/// compiled (1–3: unreachable blocks, `globals`, `ssa`), ready for `specialize`. The tiered
+/// run's hot-function compiler makes one per run and specialises each hot function from it.
+pub struct Prepared {
     scope: Scope,
-) -> Result<Optimized, IrError> {
+    functions: Vec<Function>,
+    /// The reachable blocks of each function in reverse postorder (the order of inference).
+    orders: Vec<Vec<Block>>,
+}
+
+/// Lowers every function of `program` to IR, verifies it, and runs the passes that do not
+/// depend on what gets compiled. The error is the message for the user.
+pub fn prepare_program(program: &Program, scope: Scope) -> Result<Prepared, IrError> {
+    let mut lowered = Vec::with_capacity(program.functions.len());
+    for i in 0..program.functions.len() as u32 {
+        let func = lower_function(program, i).map_err(|e| IrError(e.0))?;
+        verify_function(&func).map_err(|e| IrError(format!("internal error: {e}")))?;
+        lowered.push(func);
+    }
+    Ok(prepare(program, lowered, scope))
+}
+
+/// Runs the passes that do not depend on what gets compiled over `functions` (every function
+/// of `program`, as lowered).
+pub fn prepare(program: &Program, mut functions: Vec<Function>, scope: Scope) -> Prepared {
     for f in &mut functions {
         empty_unreachable(f);
     }
@@ -55,16 +76,45 @@ pub fn optimize(
             ssa::promote_slots(f);
         }
     }
-    let clones = types::specialize(program, &mut functions, compile)?;
-    if cfg!(debug_assertions) {
-        for &f in compile {
-            verify_function(&functions[f as usize])?;
-        }
-        for c in &clones {
-            verify_function(&c.func)?;
-        }
+    let orders = functions
+        .iter()
+        .map(|f| dominators(f, &f.predecessors()).rpo)
+        .collect();
+    Prepared {
+        scope,
+        functions,
+        orders,
     }
-    Ok(Optimized { functions, clones })
+}
+
+impl Prepared {
+    /// The scope the passes ran with.
+    pub fn scope(&self) -> Scope {
+        self.scope
+    }
+
+    /// Type inference and specialisation (pass 4) of the functions `compile` names.
+    pub fn specialize(&self, program: &Program, compile: &[u32]) -> Result<Optimized, IrError> {
+        let (functions, clones) =
+            types::specialize(program, &self.functions, &self.orders, compile)?;
+        if cfg!(debug_assertions) {
+            for f in functions.iter().chain(clones.iter().map(|c| &c.func)) {
+                verify_function(f)?;
+            }
+        }
+        Ok(Optimized { functions, clones })
+    }
+}
+
+/// Runs the passes over `functions` (every function of `program`, as lowered) and returns
+/// those that `compile` names, rewritten.
+pub fn optimize(
+    program: &Program,
+    functions: Vec<Function>,
+    compile: &[u32],
+    scope: Scope,
+) -> Result<Optimized, IrError> {
+    prepare(program, functions, scope).specialize(program, compile)
 }
 
 /// Blocks no path reaches keep no instructions and no successors: the passes then never see

@@ -37,7 +37,8 @@ pub fn promote_slots(f: &mut Function) {
             }
         }
     }
-    let mut phi_slot: HashMap<Value, u32> = HashMap::new();
+    // The phis this pass placed: only they may be simplified or removed afterwards.
+    let mut placed_phis: HashSet<Value> = HashSet::new();
     let mut phis_in: Vec<Vec<(u32, Value)>> = vec![Vec::new(); nblocks];
     {
         let mut builder = Builder::new(f);
@@ -48,7 +49,7 @@ pub fn promote_slots(f: &mut Function) {
                 for &d in &frontier[b.index()] {
                     if placed.insert(d) {
                         let v = builder.phi(d);
-                        phi_slot.insert(v, s as u32);
+                        placed_phis.insert(v);
                         phis_in[d.index()].push((s as u32, v));
                         work.push(d);
                     }
@@ -123,9 +124,9 @@ pub fn promote_slots(f: &mut Function) {
     for data in &mut f.blocks {
         data.insts.retain(|i| !removed.contains(&i.index()));
     }
-    simplify_phis(f, &phi_slot, &mut replace);
+    simplify_phis(f, &placed_phis, &mut replace);
     apply(f, &replace);
-    remove_dead_phis(f, &phi_slot);
+    remove_dead_phis(f, &placed_phis);
     f.slots = 0;
 }
 
@@ -152,9 +153,9 @@ pub(super) fn apply(f: &mut Function, replace: &HashMap<Value, Value>) {
     for b in 0..f.blocks.len() {
         for k in 0..f.blocks[b].insts.len() {
             let i = f.blocks[b].insts[k];
-            for v in f.insts[i.index()].kind.args_mut() {
-                *v = resolve(replace, *v);
-            }
+            f.insts[i.index()]
+                .kind
+                .for_each_arg_mut(|v| *v = resolve(replace, *v));
         }
         if let Some(t) = &mut f.blocks[b].terminator {
             for v in t.args_mut() {
@@ -165,12 +166,8 @@ pub(super) fn apply(f: &mut Function, replace: &HashMap<Value, Value>) {
 }
 
 /// Phis whose inputs are one value (or the phi itself) become that value, until none is left.
-fn simplify_phis(
-    f: &mut Function,
-    phis: &HashMap<Value, u32>,
-    replace: &mut HashMap<Value, Value>,
-) {
-    let mut order: Vec<Value> = phis.keys().copied().collect();
+fn simplify_phis(f: &mut Function, phis: &HashSet<Value>, replace: &mut HashMap<Value, Value>) {
+    let mut order: Vec<Value> = phis.iter().copied().collect();
     order.sort();
     let mut changed = true;
     while changed {
@@ -211,28 +208,28 @@ fn simplify_phis(
 /// Removes the phis this pass placed that no instruction or terminator reads (directly or
 /// through other live phis): a variable declared inside a loop gets a phi at the loop header
 /// that merges the `null` it held before the loop with its last value, and nothing reads it.
-fn remove_dead_phis(f: &mut Function, phis: &HashMap<Value, u32>) {
+fn remove_dead_phis(f: &mut Function, phis: &HashSet<Value>) {
     let mut live: HashSet<Value> = HashSet::new();
     let mut work = Vec::new();
     for data in &f.blocks {
         for &i in &data.insts {
             if matches!(f.inst(i).kind, InstKind::Phi(_))
-                && f.inst(i).result.is_some_and(|r| phis.contains_key(&r))
+                && f.inst(i).result.is_some_and(|r| phis.contains(&r))
             {
                 continue;
             }
-            work.extend(f.inst(i).kind.args());
+            f.inst(i).kind.for_each_arg(|v| work.push(v));
         }
         if let Some(t) = &data.terminator {
             work.extend(t.args());
         }
     }
     while let Some(v) = work.pop() {
-        if !phis.contains_key(&v) || !live.insert(v) {
+        if !phis.contains(&v) || !live.insert(v) {
             continue;
         }
         if let ValueDef::Inst(i) = f.value_def(v) {
-            work.extend(f.inst(i).kind.args());
+            f.inst(i).kind.for_each_arg(|v| work.push(v));
         }
     }
     for b in 0..f.blocks.len() {
@@ -240,7 +237,7 @@ fn remove_dead_phis(f: &mut Function, phis: &HashMap<Value, u32>) {
         f.blocks[b].insts = insts
             .into_iter()
             .filter(|&i| match f.inst(i).result {
-                Some(r) if phis.contains_key(&r) => live.contains(&r),
+                Some(r) if phis.contains(&r) => live.contains(&r),
                 _ => true,
             })
             .collect();

@@ -18,8 +18,8 @@
 
 use super::ssa::resolve;
 use crate::backend::ir::{
-    dominators, BinOp, Block, Const, Function, Inst, InstData, InstKind, IrError, Terminator, Type,
-    Value, ValueDef,
+    BinOp, Block, Const, Function, Inst, InstData, InstKind, IrError, Terminator, Type, Value,
+    ValueDef,
 };
 use crate::bytecode::Program;
 use std::collections::HashMap;
@@ -154,17 +154,19 @@ enum Target {
     Clone(u32, Ty),
 }
 
-/// Infers and specialises the functions `compile` names (in place) and returns the clones
-/// their calls reach. `functions` holds every function of the program, after `ssa`.
+/// Infers and specialises the functions `compile` names and returns them (in that order) with
+/// the clones their calls reach. `bases` holds every function of the program, after `ssa`, and
+/// `orders` the reachable blocks of each in reverse postorder (inference visits a body every
+/// round and once per clone of it, always in this order).
 pub fn specialize(
     program: &Program,
-    functions: &mut [Function],
+    bases: &[Function],
+    orders: &[Vec<Block>],
     compile: &[u32],
-) -> Result<Vec<Clone>, IrError> {
-    let bases: Vec<Function> = functions.to_vec();
+) -> Result<(Vec<Function>, Vec<Clone>), IrError> {
     let mut reg = Registry {
         program,
-        bases: &bases,
+        bases,
         sigs: Vec::new(),
         index: HashMap::new(),
         rets: Vec::new(),
@@ -174,14 +176,16 @@ pub fn specialize(
     loop {
         let before = (reg.sigs.len(), reg.rets.clone());
         for &f in compile {
-            let params = vec![Ty::Dyn; functions[f as usize].params.len()];
-            generic.insert(f, infer(&functions[f as usize], &params, &mut reg));
+            let body = &bases[f as usize];
+            let params = vec![Ty::Dyn; body.params.len()];
+            generic.insert(f, infer(body, &orders[f as usize], &params, &mut reg));
         }
         clone_tys.clear();
         let mut k = 0;
         while k < reg.sigs.len() {
             let (base, params) = reg.sigs[k].clone();
-            let tys = infer(&bases[base as usize], &params, &mut reg);
+            let body = &bases[base as usize];
+            let tys = infer(body, &orders[base as usize], &params, &mut reg);
             let ret = returned(&bases[base as usize], &tys);
             reg.rets[k] = reg.rets[k].join(ret);
             clone_tys.push(tys);
@@ -199,8 +203,11 @@ pub fn specialize(
             }
         }
     }
+    let mut functions = Vec::with_capacity(compile.len());
     for &f in compile {
-        rewrite(&mut functions[f as usize], &generic[&f], None, &mut reg)?;
+        let mut func = bases[f as usize].clone();
+        rewrite(&mut func, &generic[&f], None, &mut reg)?;
+        functions.push(func);
     }
     let mut clones = Vec::new();
     for (k, (base, params)) in reg.sigs.clone().into_iter().enumerate() {
@@ -214,7 +221,7 @@ pub fn specialize(
         rewrite(&mut func, &clone_tys[k], Some(reg.rets[k]), &mut reg)?;
         clones.push(Clone { base, func });
     }
-    Ok(clones)
+    Ok((functions, clones))
 }
 
 fn signature(params: &[Ty]) -> String {
@@ -240,13 +247,14 @@ fn returned(f: &Function, ty: &[Ty]) -> Ty {
         .fold(Ty::None, Ty::join)
 }
 
-fn infer(f: &Function, params: &[Ty], reg: &mut Registry) -> Vec<Ty> {
-    let order = dominators(f, &f.predecessors()).rpo;
+/// The types of `f`'s values when its parameters have the types `params`; `order` is `f`'s
+/// reachable blocks in reverse postorder, so most operands are typed before their uses.
+fn infer(f: &Function, order: &[Block], params: &[Ty], reg: &mut Registry) -> Vec<Ty> {
     let mut ty = vec![Ty::None; f.values.len()];
     ty[..params.len()].copy_from_slice(params);
     loop {
         let mut changed = false;
-        for &b in &order {
+        for &b in order {
             for &i in &f.block(b).insts {
                 let Some(r) = f.inst(i).result else {
                     continue;
@@ -466,9 +474,7 @@ impl Rewriter<'_> {
         reg: &mut Registry,
     ) -> Result<(), IrError> {
         let mut kind = self.f.inst(i).kind.clone();
-        for v in kind.args_mut() {
-            *v = resolve(&self.alias, *v);
-        }
+        kind.for_each_arg_mut(|v| *v = resolve(&self.alias, *v));
         let result = self.f.inst(i).result;
         let rt = result.map(|r| self.f.value_type(r));
         let line = self.f.inst(i).line;

@@ -22,19 +22,7 @@ impl<'ctx> FnEmitter<'_, 'ctx> {
         a: PointerValue<'ctx>,
         b: PointerValue<'ctx>,
     ) -> R<()> {
-        let name = match op {
-            BinOp::Add => "solvra_add",
-            BinOp::Sub => "solvra_sub",
-            BinOp::Mul => "solvra_mul",
-            BinOp::Div => "solvra_div",
-            BinOp::Rem => "solvra_rem",
-            BinOp::Eq => "solvra_eq",
-            BinOp::Ne => "solvra_ne",
-            BinOp::Lt => "solvra_lt",
-            BinOp::Le => "solvra_le",
-            BinOp::Gt => "solvra_gt",
-            BinOp::Ge => "solvra_ge",
-        };
+        let name = op.runtime_fn();
         let cx = self.cx;
         let bl = &cx.builder;
         let (ta, xa) = self.tag_bits(a)?;
