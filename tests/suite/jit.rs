@@ -130,12 +130,14 @@ println(waits())
 /// the interpreted top level, or another task's compiled code.
 #[test]
 fn tasks_suspended_in_compiled_and_interpreted_code_interleave() {
+    // The delay outlasts compiling `worker` (while the fourth task starts) even on a loaded
+    // machine, so every first line comes before any second one in both runs.
     let dir = scratch("mixed");
     std::fs::write(
         dir.join("mixed.svs"),
         r#"async fn worker(name, n) {
     let mut i = 0
-    while i < n { await delay(2); println(name + str(i)); i += 1 }
+    while i < n { await delay(250); println(name + str(i)); i += 1 }
     return name + "done"
 }
 let mut ts = []
