@@ -118,7 +118,6 @@ abi_table! {
     solvra_gt(Ptr, Ptr, Ptr) -> I32;
     solvra_ge(Ptr, Ptr, Ptr) -> I32;
     solvra_neg(Ptr, Ptr) -> I32;
-    solvra_not(Ptr, Ptr) -> Void;
     solvra_truthy(Ptr) -> I32;
     solvra_display(Ptr, Ptr) -> I32;
     solvra_print_value(Ptr, I32) -> Void;
@@ -172,7 +171,6 @@ abi_table! {
     solvra_new_uninit_cell(Ptr) -> I32;
     solvra_cell_load(Ptr, Ptr, Ptr, Usize) -> I32;
     solvra_cell_store(Ptr, Ptr, Ptr, Usize) -> I32;
-    solvra_upval(Ptr, Ptr, I32) -> Void;
     solvra_check_not_array(Ptr, Ptr, Usize) -> I32;
     solvra_namespace_add(Ptr, Ptr, Usize, Ptr) -> I32;
     solvra_append(Ptr, Ptr, Ptr) -> I32;
@@ -473,13 +471,6 @@ pub unsafe extern "C" fn solvra_neg(out: *mut Value, a: *const Value) -> i32 {
         *out = ops::neg(a)?;
         Ok(())
     })
-}
-
-/// `!a` (never fails).
-#[no_mangle]
-pub unsafe extern "C" fn solvra_not(out: *mut Value, a: *const Value) {
-    let a = *a;
-    guard_value((), || *out = ops::not(a))
 }
 
 /// Truthiness (§3.4): 1 or 0.
@@ -902,8 +893,6 @@ mod tests {
             assert!(out.as_bool());
             assert_eq!(solvra_truthy(&zero), 0);
             assert_eq!(solvra_truthy(&s), 1);
-            solvra_not(&mut out, &zero);
-            assert!(out.as_bool());
             assert_eq!(solvra_neg(&mut out, &s), STATUS_ERROR);
             let n = solvra_take_error_message(buf.as_mut_ptr(), 8);
             assert_eq!(&buf[..n], b"unsuppor");

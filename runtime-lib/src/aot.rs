@@ -470,12 +470,6 @@ pub unsafe extern "C" fn solvra_export_value(out: *mut Value, slot: *const Value
     *out = if v == UNINIT { Value::NULL } else { v };
 }
 
-/// Captured cell `index` of the closure `env`.
-#[no_mangle]
-pub unsafe extern "C" fn solvra_upval(out: *mut Value, env: *const Value, index: u32) {
-    *out = function::obj(*env).cells[index as usize];
-}
-
 /// Raises `cannot assign to immutable binding 'NAME'` if `v` is an array (§6.3 C29).
 #[no_mangle]
 pub unsafe extern "C" fn solvra_check_not_array(
