@@ -26,7 +26,8 @@ impl<T> CVec<T> {
     }
 
     /// Runs `f` on the buffer as a `Vec` and takes back whatever it leaves (a reallocation
-    /// included). If `f` panics, the buffer leaks rather than being freed twice.
+    /// included). If `f` panics, the `Vec` is dropped once while unwinding and `self` is left
+    /// empty, never pointing at freed memory.
     pub fn with_vec<R>(&mut self, f: impl FnOnce(&mut Vec<T>) -> R) -> R {
         let mut v = std::mem::take(self).into_vec();
         let r = f(&mut v);
