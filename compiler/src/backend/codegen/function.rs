@@ -845,23 +845,11 @@ impl<'a, 'ctx> FnEmitter<'a, 'ctx> {
             Append { array, value } => {
                 self.append(self.out(result)?, self.v(*array)?, self.v(*value)?)?
             }
-            Call { callee, args } if self.direct_callee(*callee, args.len()).is_some() => {
-                let function = self.direct_callee(*callee, args.len()).expect("known");
-                self.call_known(function, self.v(*callee)?, self.out(result)?, args)?
-            }
-            Call { callee, args } if self.known_builtin(*callee).is_some() => {
-                let id = self.known_builtin(*callee).expect("a builtin");
-                self.call_builtin(id, self.out(result)?, args)?
-            }
-            Call { callee, args } | AsyncCall { callee, args } => {
-                let entry = if matches!(kind, AsyncCall { .. }) {
-                    "solvra_spawn"
-                } else {
-                    "solvra_call_value"
-                };
+            Call { callee, args } => self.call(*callee, self.out(result)?, args)?,
+            AsyncCall { callee, args } => {
                 let arr = self.array_of(args)?;
                 self.call_checked(
-                    entry,
+                    "solvra_spawn",
                     &[
                         self.out(result)?.into(),
                         self.v(*callee)?.into(),

@@ -110,7 +110,6 @@ impl<'ctx> Ctx<'ctx> {
         f: FunctionValue<'ctx>,
         args: &[BasicMetadataValueEnum<'ctx>],
     ) -> R<Option<IntValue<'ctx>>> {
-        let name = f.get_name().to_string_lossy();
         let staging = self.staging.borrow();
         // (value slot, its scratch slot); a slot passed twice shares one scratch slot, so the
         // runtime sees the aliasing it would have seen.
@@ -128,7 +127,10 @@ impl<'ctx> Ctx<'ctx> {
                 Some(&(_, scratch)) => scratch,
                 None => {
                     let scratch = *staging.scratch.get(staged.len()).ok_or_else(|| {
-                        CodegenError(format!("{name}: more value arguments than scratch slots"))
+                        CodegenError(format!(
+                            "{}: more value arguments than scratch slots",
+                            f.get_name().to_string_lossy()
+                        ))
                     })?;
                     self.copy(scratch, slot)?;
                     staged.push((slot, scratch));

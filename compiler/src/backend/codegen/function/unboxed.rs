@@ -25,7 +25,7 @@ pub(super) fn may_call_back(kind: &InstKind) -> bool {
 
 impl<'ctx> FnEmitter<'_, 'ctx> {
     /// Raises the runtime error `message` when `cond` holds; continues where it does not.
-    pub(super) fn raise_if(&self, cond: IntValue<'ctx>, message: &str) -> R<()> {
+    fn raise_if(&self, cond: IntValue<'ctx>, message: &str) -> R<()> {
         let cx = self.cx;
         let bad = cx.context.append_basic_block(self.llfn, "raise");
         let ok = cx.context.append_basic_block(self.llfn, "checked");
@@ -131,6 +131,26 @@ impl<'ctx> FnEmitter<'_, 'ctx> {
         }
     }
 
+    /// The call depth of a callee whose caller is at `depth`, after raising `stack overflow` at
+    /// the runtime's limit (as its `aot::call` does).
+    pub(super) fn deeper(&self, depth: IntValue<'ctx>) -> R<IntValue<'ctx>> {
+        let cx = self.cx;
+        let i32t = cx.context.i32_type();
+        let over = cx
+            .builder
+            .build_int_compare(
+                IntPredicate::UGE,
+                depth,
+                i32t.const_int(MAX_CALL_DEPTH as u64, false),
+                "too.deep",
+            )
+            .map_err(llvm)?;
+        self.raise_if(over, "stack overflow")?;
+        cx.builder
+            .build_int_add(depth, i32t.const_int(1, false), "depth")
+            .map_err(llvm)
+    }
+
     /// A direct call of clone `clone`. The call depth travels as the clone's first argument:
     /// a clone passes its own plus one; other code reads the runtime's counter and puts it
     /// back afterwards, since the clones below may have stored theirs there. Going past the
@@ -149,18 +169,7 @@ impl<'ctx> FnEmitter<'_, 'ctx> {
             Some(_) => self.param(0).into_int_value(),
             None => cx.call("solvra_call_depth", &[])?.expect("i32"),
         };
-        let over = bl
-            .build_int_compare(
-                IntPredicate::UGE,
-                depth,
-                i32t.const_int(MAX_CALL_DEPTH as u64, false),
-                "too.deep",
-            )
-            .map_err(llvm)?;
-        self.raise_if(over, "stack overflow")?;
-        let next = bl
-            .build_int_add(depth, i32t.const_int(1, false), "depth")
-            .map_err(llvm)?;
+        let next = self.deeper(depth)?;
         let mut call_args: Vec<BasicMetadataValueEnum> = vec![next.into()];
         for a in args {
             call_args.push(self.s(*a)?.into());
