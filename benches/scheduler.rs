@@ -48,7 +48,7 @@ fn body(code: usize) -> Value {
         is_async: false,
         code,
     });
-    function::new_user(id, Vec::new()).unwrap()
+    function::new_user(id, &[]).unwrap()
 }
 
 fn resident_bytes() -> usize {

@@ -124,7 +124,7 @@ abi_table! {
     solvra_array_new(Ptr, Ptr, Usize) -> I32;
     solvra_array_push(Ptr, Ptr) -> I32;
     solvra_share(Ptr) -> Void;
-    solvra_object_new(Ptr) -> I32;
+    solvra_object_new(Ptr, Usize) -> I32;
     solvra_member_get(Ptr, Ptr, Ptr, Usize) -> I32;
     solvra_member_set(Ptr, Ptr, Usize, Ptr) -> I32;
     solvra_member_get_ic(Ptr, Ptr, Ptr, Usize, Ptr) -> I32;
@@ -537,11 +537,11 @@ pub unsafe extern "C" fn solvra_share(v: *const Value) {
     guard_value((), || array::share(v))
 }
 
-/// `{}`.
+/// `{}` with room for `fields` fields (the literal's size).
 #[no_mangle]
-pub unsafe extern "C" fn solvra_object_new(out: *mut Value) -> i32 {
+pub unsafe extern "C" fn solvra_object_new(out: *mut Value, fields: usize) -> i32 {
     guard(|| {
-        *out = object::new_empty()?;
+        *out = object::with_capacity(fields)?;
         Ok(())
     })
 }
@@ -933,7 +933,7 @@ mod tests {
             assert_eq!(d(out), "[2, 9]");
 
             let mut obj = Value::NULL;
-            assert_eq!(solvra_object_new(&mut obj), STATUS_OK);
+            assert_eq!(solvra_object_new(&mut obj, 2), STATUS_OK);
             let key = "name";
             assert_eq!(
                 solvra_member_set(&obj, key.as_ptr(), key.len(), &arr),

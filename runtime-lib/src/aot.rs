@@ -150,7 +150,7 @@ fn call_failed(mode: callback::CallMode) -> RtError {
 /// A call of the entry module's `main`, direct or through `async`, counts as started (§3.2).
 fn note_main_call(f: Value) {
     if let Callee::User(id) = function::obj(f).callee {
-        if id.0 == MAIN_FN.with(|m| m.get()) {
+        if is_main(id) {
             MAIN_STARTED.with(|m| m.set(true));
         }
     }
@@ -204,6 +204,11 @@ pub unsafe extern "C" fn solvra_register_builtin(id: u32, f: *const builtins::Bu
 #[no_mangle]
 pub extern "C" fn solvra_set_main(id: u32) {
     MAIN_FN.with(|m| m.set(id));
+}
+
+/// Whether function `id` is the entry module's `main`.
+pub(crate) fn is_main(id: FnId) -> bool {
+    MAIN_FN.with(|m| m.get()) == id.0
 }
 
 /// Whether a call of `main` has started.
@@ -573,9 +578,9 @@ pub unsafe extern "C" fn solvra_closure(
     n: usize,
 ) -> i32 {
     let cells = if n == 0 {
-        Vec::new()
+        &[]
     } else {
-        std::slice::from_raw_parts(cells, n).to_vec()
+        std::slice::from_raw_parts(cells, n)
     };
     put(out, function::new_user(FnId(id), cells))
 }

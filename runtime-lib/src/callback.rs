@@ -103,7 +103,7 @@ mod tests {
                 is_async: false,
                 code: 0,
             });
-            let f = function::new_user(id, Vec::new()).unwrap();
+            let f = function::new_user(id, &[]).unwrap();
             clear_call_hook();
             assert!(err(call_value(f, &[])).starts_with("cannot call a user function"));
             set_call_hook(echo_hook);

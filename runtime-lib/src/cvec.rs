@@ -25,6 +25,35 @@ impl<T> CVec<T> {
         self.cap
     }
 
+    /// An empty buffer of `cap` items at `ptr` that no `Vec` owns (an object's inline slots):
+    /// it never grows in place, and its owner must `mem::forget` it instead of dropping it.
+    ///
+    /// # Safety
+    /// `ptr` must be valid for `cap` items, aligned, for as long as the `CVec` is used.
+    pub unsafe fn borrowed(ptr: *mut T, cap: usize) -> CVec<T> {
+        CVec { ptr, len: 0, cap }
+    }
+
+    /// # Safety
+    /// The first `len` items must be initialised, and `len <= cap`.
+    pub unsafe fn set_len(&mut self, len: usize) {
+        debug_assert!(len <= self.cap);
+        self.len = len;
+    }
+
+    /// Whether the buffer is the borrowed one at `at` (`borrowed`).
+    pub fn is_borrowed_at(&self, at: *const T) -> bool {
+        self.cap > 0 && std::ptr::eq(self.ptr, at)
+    }
+
+    /// Empties `self`, leaving the buffer alone when it is the borrowed one at `at`; the owner
+    /// calls this when it is dropped, before the buffer would be freed.
+    pub fn release_borrowed(&mut self, at: *const T) {
+        if self.is_borrowed_at(at) {
+            std::mem::forget(std::mem::take(self));
+        }
+    }
+
     /// Runs `f` on the buffer as a `Vec` and takes back whatever it leaves (a reallocation
     /// included). If `f` panics, the `Vec` is dropped once while unwinding and `self` is left
     /// empty, never pointing at freed memory.

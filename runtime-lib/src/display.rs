@@ -248,7 +248,7 @@ mod tests {
                 is_async: false,
                 code: 0,
             });
-            let lambda = function::new_user(user, Vec::new()).unwrap();
+            let lambda = function::new_user(user, &[]).unwrap();
             assert_eq!(d(lambda), "<function>");
             let named = function::register(function::FnInfo {
                 name: Some("work".into()),
@@ -258,7 +258,7 @@ mod tests {
                 is_async: false,
                 code: 0,
             });
-            let named = function::new_user(named, Vec::new()).unwrap();
+            let named = function::new_user(named, &[]).unwrap();
             let in_arr = arr(&[named]);
             assert_eq!(d(in_arr), "[<function work>]");
             let t = crate::task::new_pending(named, Vec::new()).unwrap();

@@ -78,6 +78,16 @@ impl HeapObject for ObjectObj {
     }
 }
 
+/// An object literal with more fields than this still starts with this many slots inline.
+const MAX_INLINE_SLOTS: usize = 16;
+
+impl Drop for ObjectObj {
+    fn drop(&mut self) {
+        let inline = self.inline_slots();
+        self.slots.release_borrowed(inline);
+    }
+}
+
 /// The inline cache of one member access site in compiled code: the shape the site last saw
 /// and the key's slot in it. Zeroed (no shape) until the first access.
 #[repr(C)]
@@ -152,7 +162,7 @@ impl ObjectObj {
             return false;
         }
         crate::array::share(value);
-        self.slots.push(value);
+        self.push_slot(value);
         // SAFETY: `to` came from a `&'static Shape` (`add_cached`); shapes are never freed.
         self.shape = unsafe { &*cache.to };
         true
@@ -165,7 +175,7 @@ impl ObjectObj {
             (Some(i), false) => self.slots[i] = value,
             (None, false) => {
                 self.shape = self.shape.with_key(key);
-                self.slots.push(value);
+                self.push_slot(value);
             }
             (Some(i), true) => self.remove_slot(i),
             (None, true) => {}
@@ -180,7 +190,29 @@ impl ObjectObj {
             }
         }
         self.shape = shape;
-        self.slots.remove(i);
+        self.slots[i..].rotate_left(1);
+        self.slots.pop();
+    }
+
+    /// Where the slots an object was allocated with live: right after the payload
+    /// (`with_capacity`).
+    fn inline_slots(&self) -> *mut Value {
+        // SAFETY: one past the payload is inside or at the end of the object's allocation.
+        unsafe { (self as *const ObjectObj).add(1) as *mut Value }
+    }
+
+    fn slots_inline(&self) -> bool {
+        self.slots.is_borrowed_at(self.inline_slots())
+    }
+
+    /// Appends a slot; full inline slots move to a buffer of their own, which grows as usual.
+    fn push_slot(&mut self, value: Value) {
+        if self.slots.len() == self.slots.capacity() && self.slots_inline() {
+            let mut moved = Vec::with_capacity(self.slots.capacity() * 2);
+            moved.extend_from_slice(&self.slots);
+            std::mem::forget(std::mem::replace(&mut self.slots, CVec::from(moved)));
+        }
+        self.slots.push(value);
     }
 
     pub fn len(&self) -> usize {
@@ -204,6 +236,25 @@ pub fn new_empty() -> RtResult<Value> {
     Ok(Value::heap(Tag::Object, ptr as *mut GcHeader))
 }
 
+/// `{}` with room for `fields` fields inside the object itself (an object literal's size is
+/// known where it is made), so building it allocates once and the slots sit next to the
+/// header compiled code reads first (docs/MEMORY_MODEL.md).
+pub fn with_capacity(fields: usize) -> RtResult<Value> {
+    let fields = fields.min(MAX_INLINE_SLOTS);
+    if fields == 0 {
+        return new_empty();
+    }
+    let empty = ObjectObj {
+        shape: empty_shape(),
+        slots: CVec::new(),
+    };
+    let ptr = heap::alloc_with_tail(empty, fields * std::mem::size_of::<Value>(), |o, at| {
+        // SAFETY: the tail holds `fields` values, for as long as the object lives.
+        o.slots = unsafe { CVec::borrowed(at as *mut Value, fields) };
+    })?;
+    Ok(Value::heap(Tag::Object, ptr as *mut GcHeader))
+}
+
 /// The payload of an object value.
 pub fn obj<'a>(v: Value) -> &'a mut ObjectObj {
     debug_assert_eq!(v.tag, Tag::Object);
@@ -218,5 +269,62 @@ pub fn obj<'a>(v: Value) -> &'a mut ObjectObj {
 pub unsafe fn trace(obj: *mut GcHeader, visit: &mut dyn FnMut(Value)) {
     for v in &heap::payload::<ObjectObj>(obj).slots {
         visit(*v);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::heap::collect;
+    use crate::testutil::{d, float, int, keep, rooted, s};
+
+    fn fields(o: Value) -> Vec<(String, String)> {
+        let o = obj(o);
+        o.keys()
+            .iter()
+            .zip(o.slots.iter())
+            .map(|(k, v)| (k.to_string(), d(*v)))
+            .collect()
+    }
+
+    #[test]
+    fn inline_slots_fill_spill_and_lose_fields() {
+        rooted(|| {
+            let two = with_capacity(2).unwrap();
+            obj(two).set("a", int(1));
+            obj(two).set("b", s("x"));
+            assert!(obj(two).slots_inline());
+            // A third field moves the slots to a buffer of their own.
+            obj(two).set("c", float(2.5));
+            assert!(!obj(two).slots_inline());
+            obj(two).set("a", Value::NULL);
+            let want = [("b", "x"), ("c", "2.5")];
+            let want: Vec<_> = want
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
+            assert_eq!(fields(two), want);
+
+            let three = with_capacity(3).unwrap();
+            for (k, v) in [("x", int(1)), ("y", int(2)), ("z", int(3))] {
+                obj(three).set(k, v);
+            }
+            obj(three).set("y", Value::NULL);
+            assert!(obj(three).slots_inline());
+            obj(three).set("w", s("late"));
+            assert!(obj(three).slots_inline());
+            collect();
+            assert_eq!(d(three), "{x: 1, z: 3, w: late}");
+            assert_eq!(d(two), "{b: x, c: 2.5}");
+            // More fields than are ever kept inline.
+            let big = with_capacity(1000).unwrap();
+            for i in 0..40 {
+                obj(big).set(&format!("k{i}"), int(i));
+            }
+            assert_eq!(obj(big).len(), 40);
+            for v in [two, three, big] {
+                keep(v);
+            }
+        })
     }
 }

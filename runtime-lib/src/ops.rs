@@ -9,7 +9,6 @@
 //! so deeply nested and self-containing values neither overflow the stack nor loop.
 
 use crate::array::{self, Storage};
-use crate::display::display_into;
 use crate::error::{bad_operands, RtError, RtResult};
 use crate::heap::{self, HeapObject};
 use crate::value::{Tag, Value};
@@ -65,12 +64,7 @@ fn division_by_zero() -> RtError {
 pub fn add(a: Value, b: Value) -> RtResult<Value> {
     match (a.tag, b.tag) {
         (Tag::Int, Tag::Int) => Ok(Value::int(a.as_int().wrapping_add(b.as_int()))),
-        (Tag::Str, _) | (_, Tag::Str) => {
-            let mut text = String::new();
-            display_into(a, &mut text);
-            display_into(b, &mut text);
-            string::from_string(text)
-        }
+        (Tag::Str, _) | (_, Tag::Str) => string::concat(a, b),
         _ => match floats(a, b) {
             Some((x, y)) => Ok(Value::float(x + y)),
             None => Err(bad_operands("+", a.type_name(), b.type_name())),

@@ -654,6 +654,26 @@ fn layouts_compiled_code_reads() {
     let slots = read_word(unsafe { payload.add(word) }) as *const Value;
     assert_eq!(unsafe { *slots.add(1) }, int(6));
     assert_eq!(read_word(unsafe { payload.add(2 * word) }), 2);
+    // A closure: its cells, then `FastCall` (entry, packed arity).
+    let id = function::register(function::FnInfo {
+        name: Some("m".into()),
+        params: 3,
+        required: 2,
+        self_first: true,
+        is_async: false,
+        code: 0,
+    });
+    function::set_native(id, 0x1230);
+    let cell = function::new_cell(int(9)).unwrap();
+    let f = function::new_user(id, &[cell]).unwrap();
+    let payload = unsafe { (f.ptr() as *const u8).add(heap::PAYLOAD_OFFSET as usize) };
+    let cells = read_word(payload) as *const Value;
+    assert_eq!(unsafe { *cells }, cell);
+    assert_eq!(read_word(unsafe { payload.add(3 * word) }), 0x1230);
+    assert_eq!(
+        read_word(unsafe { payload.add(4 * word) }),
+        3 | 2 << 15 | 1 << 30
+    );
     assert_eq!(std::mem::size_of::<Value>(), 16);
     assert_eq!(std::mem::align_of::<Value>(), 8);
 }

@@ -82,7 +82,7 @@ pub fn user_fn(name: &str, code: usize) -> Value {
         is_async: false,
         code,
     });
-    crate::function::new_user(id, Vec::new()).unwrap()
+    crate::function::new_user(id, &[]).unwrap()
 }
 
 /// A pipe, close-on-exec plus `flags` (e.g. `libc::O_NONBLOCK`): (read end, write end).

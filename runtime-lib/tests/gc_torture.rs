@@ -448,17 +448,16 @@ impl Torture {
             15 => {
                 // A closure capturing fresh cells.
                 let n = self.rng.below(4);
-                let mut cells = Vec::new();
                 let mut models = Vec::new();
+                // On the stack, where the collector sees the cells until the closure holds them.
                 let mut vals = [Value::NULL; 4];
                 for slot in vals.iter_mut().take(n) {
                     let (v, m) = self.item();
                     *slot = function::new_cell(v).unwrap();
-                    cells.push(*slot);
                     models.push(Rc::new(RefCell::new(m)));
                 }
                 let id = self.fns[self.rng.below(self.fns.len())];
-                let f = function::new_user(id, cells).unwrap();
+                let f = function::new_user(id, &vals[..n]).unwrap();
                 self.set(i, f, M::Func(id, models));
             }
             16 => {

@@ -455,7 +455,7 @@ impl Interp {
                                 crate::bytecode::Capture::Upval(i) => upval(frame.closure, i)?,
                             });
                         }
-                        let f = function::new_user(self.fn_ids[function as usize], cells)?;
+                        let f = function::new_user(self.fn_ids[function as usize], &cells)?;
                         self.stack.push(f);
                     }
                     Op::Return => {

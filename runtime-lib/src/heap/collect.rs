@@ -53,6 +53,54 @@ unsafe fn mark(obj: *mut GcHeader, stack: &mut Vec<*mut GcHeader>) {
     }
 }
 
+/// Children waiting to be marked while their headers are fetched: marking reads a child's
+/// header, and in a big structure that read misses the cache every time, so each child is
+/// prefetched when it is found and marked `AHEAD` children later (most of the time of
+/// marking a large tree was those misses).
+#[derive(Default)]
+struct Ahead {
+    ring: [usize; AHEAD],
+    next: usize,
+    len: usize,
+}
+
+const AHEAD: usize = 8;
+
+impl Ahead {
+    /// Queues `obj`; returns the child whose turn has come, if the queue was full.
+    #[inline(always)]
+    unsafe fn push(&mut self, obj: *mut GcHeader) -> Option<*mut GcHeader> {
+        prefetch(obj);
+        if self.len < AHEAD {
+            self.ring[(self.next + self.len) % AHEAD] = obj as usize;
+            self.len += 1;
+            return None;
+        }
+        let due = std::mem::replace(&mut self.ring[self.next], obj as usize);
+        self.next = (self.next + 1) % AHEAD;
+        Some(due as *mut GcHeader)
+    }
+
+    fn pop(&mut self) -> Option<*mut GcHeader> {
+        if self.len == 0 {
+            return None;
+        }
+        let due = self.ring[self.next];
+        self.next = (self.next + 1) % AHEAD;
+        self.len -= 1;
+        Some(due as *mut GcHeader)
+    }
+}
+
+#[inline(always)]
+unsafe fn prefetch(obj: *mut GcHeader) {
+    #[cfg(target_arch = "x86_64")]
+    std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(obj as *const i8);
+    // Elsewhere the stable toolchains have no prefetch; the queue only delays marking.
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = obj;
+}
+
 /// The collection proper.
 #[inline(never)]
 pub(super) unsafe fn collect_now(h: *mut Heap) {
@@ -100,18 +148,27 @@ pub(super) unsafe fn collect_now(h: *mut Heap) {
         }
     });
 
-    while let Some(obj) = stack.pop() {
-        trace_children(obj, &mut |v| {
-            if v.tag.is_heap() {
-                let child = v.ptr();
-                debug_assert!(
-                    (*space).find_object(child as usize) == Some(child),
-                    "a heap object refers to {:?}, which is not a live object",
-                    v
-                );
-                mark(child, &mut stack);
-            }
-        });
+    let mut ahead = Ahead::default();
+    loop {
+        while let Some(obj) = stack.pop() {
+            trace_children(obj, &mut |v| {
+                if v.tag.is_heap() {
+                    let child = v.ptr();
+                    debug_assert!(
+                        (*space).find_object(child as usize) == Some(child),
+                        "a heap object refers to {:?}, which is not a live object",
+                        v
+                    );
+                    if let Some(due) = ahead.push(child) {
+                        mark(due, &mut stack);
+                    }
+                }
+            });
+        }
+        match ahead.pop() {
+            Some(due) => mark(due, &mut stack),
+            None => break,
+        }
     }
     if stack.capacity() > 1 << 20 {
         stack = Vec::new();
@@ -126,6 +183,8 @@ pub(super) unsafe fn collect_now(h: *mut Heap) {
         crate::debug::tracing::complete("gc", "collect", start, &args);
     }
     (*h).threshold = after.saturating_mul(2).max((*h).config.initial_threshold);
+    (*h).space
+        .trim_empty((*h).collect_at().saturating_sub(after));
     let reserved = reserved_before.max((*h).space.reserved_bytes());
     (*h).stats.record(
         start.elapsed(),

@@ -328,7 +328,7 @@ impl Heap {
     }
 
     /// The accounted size at which the slow path collects.
-    fn collect_at(&self) -> usize {
+    pub(crate) fn collect_at(&self) -> usize {
         match self.config.max_heap {
             Some(max) => self.threshold.min(max),
             None => self.threshold,
@@ -422,6 +422,52 @@ fn alloc_slow<T: HeapObject>(data: T) -> Result<*mut GcBox<T>, RtError> {
                 data,
             },
         );
+        finish_slow_alloc(h, obj as *mut GcHeader)?;
+        Ok(obj)
+    }
+}
+
+/// Allocates `data` followed by `tail` bytes in the same object (a string's text, an object's
+/// first slots), so the object needs no second allocation. `fill` gets the payload and the
+/// tail (right after the payload) before anything can collect, so it may copy from other heap
+/// objects, and whatever it points the payload at is traced by the first collection.
+pub fn alloc_with_tail<T: HeapObject>(
+    data: T,
+    tail: usize,
+    fill: impl FnOnce(&mut T, *mut u8),
+) -> Result<*mut GcBox<T>, RtError> {
+    let head = std::mem::size_of::<GcBox<T>>();
+    debug_assert!(std::mem::align_of::<GcBox<T>>() <= GRANULE);
+    let size = head
+        .checked_add(tail)
+        .ok_or_else(|| RtError::new(format!("out of memory: cannot allocate {tail} bytes")))?;
+    let write = |p: *mut u8, accounted: usize, gcbits: u8| -> *mut GcBox<T> {
+        // SAFETY: `p` is fresh memory of at least `size` bytes, aligned to GRANULE.
+        unsafe {
+            let obj = p as *mut GcBox<T>;
+            std::ptr::write(
+                obj,
+                GcBox {
+                    header: GcHeader::new(T::KIND, accounted, gcbits),
+                    data,
+                },
+            );
+            fill(&mut (*obj).data, p.add(head));
+            obj
+        }
+    };
+    let class = layout::size_class(size);
+    // SAFETY: as in `alloc_raw`.
+    unsafe {
+        if class != NO_CLASS {
+            let slot = layout::try_alloc_small(alloc_state(), class, 0);
+            if !slot.is_null() {
+                return Ok(write(slot, CLASS_SIZES[class], 0));
+            }
+        }
+        let h = heap_ptr();
+        let (p, accounted, gcbits) = (*h).space.place(size, GRANULE, 0)?;
+        let obj = write(p, accounted, gcbits);
         finish_slow_alloc(h, obj as *mut GcHeader)?;
         Ok(obj)
     }

@@ -74,6 +74,8 @@ pub(super) struct FnEmitter<'a, 'ctx> {
     dbg: Option<FnDebug<'ctx>>,
     /// Builtin function values that are only called (`builtins::only_called`).
     only_called: HashSet<Value>,
+    /// How many fields each object literal initialises (`heap_access::literal_sizes`).
+    literal_sizes: HashMap<Value, usize>,
 }
 
 impl<'a, 'ctx> FnEmitter<'a, 'ctx> {
@@ -171,6 +173,7 @@ impl<'a, 'ctx> FnEmitter<'a, 'ctx> {
             file,
             dbg,
             only_called: builtins::only_called(func),
+            literal_sizes: heap_access::literal_sizes(func),
         };
         if clone.is_some() {
             for i in 0..func.params.len() as u32 {
@@ -788,7 +791,14 @@ impl<'a, 'ctx> FnEmitter<'a, 'ctx> {
                     ],
                 )?;
             }
-            NewObject => self.call_checked("solvra_object_new", &[self.out(result)?.into()])?,
+            NewObject => {
+                let fields = result.and_then(|r| self.literal_sizes.get(&r)).copied();
+                let fields = usize_(fields.unwrap_or(0) as u64);
+                self.call_checked(
+                    "solvra_object_new",
+                    &[self.out(result)?.into(), fields.into()],
+                )?
+            }
             InitField { object, key, value } => {
                 let (p, n) = self.key(*key)?;
                 self.call_checked(
@@ -868,20 +878,15 @@ impl<'a, 'ctx> FnEmitter<'a, 'ctx> {
                 callee,
                 receiver,
                 args,
-            }
-            | AsyncMethod {
+            } => self.call_method(self.v(*callee)?, *receiver, self.out(result)?, args)?,
+            AsyncMethod {
                 callee,
                 receiver,
                 args,
             } => {
-                let entry = if matches!(kind, AsyncMethod { .. }) {
-                    "solvra_spawn_method"
-                } else {
-                    "solvra_call_method"
-                };
                 let arr = self.array_of(args)?;
                 self.call_checked(
-                    entry,
+                    "solvra_spawn_method",
                     &[
                         self.out(result)?.into(),
                         self.v(*callee)?.into(),
@@ -1018,8 +1023,10 @@ impl<'a, 'ctx> FnEmitter<'a, 'ctx> {
             }
             ModuleNamespace(m) => {
                 let out = self.out(result)?;
-                self.call_checked("solvra_object_new", &[out.into()])?;
-                for (name, slot) in &self.program.modules[*m as usize].exports {
+                let exports = &self.program.modules[*m as usize].exports;
+                let fields = usize_(exports.len() as u64);
+                self.call_checked("solvra_object_new", &[out.into(), fields.into()])?;
+                for (name, slot) in exports {
                     let (p, n) = cx.text(name)?;
                     let g = cx.global(*m, *slot)?;
                     self.call_checked(

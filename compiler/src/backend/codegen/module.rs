@@ -13,7 +13,9 @@ use inkwell::builder::Builder;
 use inkwell::context::Context;
 use inkwell::module::{Linkage, Module};
 use inkwell::targets::TargetMachine;
-use inkwell::types::{BasicMetadataTypeEnum, BasicTypeEnum, IntType, PointerType, StructType};
+use inkwell::types::{
+    BasicMetadataTypeEnum, BasicTypeEnum, FunctionType, IntType, PointerType, StructType,
+};
 use inkwell::values::{BasicMetadataValueEnum, FunctionValue, GlobalValue, IntValue, PointerValue};
 use inkwell::AddressSpace;
 use solvra_rt::abi::{self, AbiType};
@@ -79,6 +81,22 @@ pub(super) struct Staging<'ctx> {
     pub scratch: Vec<PointerValue<'ctx>>,
 }
 
+/// What `Ctx::staged_call` calls: a declared function, or a native entry read at run time.
+#[derive(Clone, Copy)]
+enum Callee<'ctx> {
+    Function(FunctionValue<'ctx>),
+    Entry(FunctionType<'ctx>, PointerValue<'ctx>),
+}
+
+impl Callee<'_> {
+    fn name(&self) -> String {
+        match self {
+            Callee::Function(f) => f.get_name().to_string_lossy().into_owned(),
+            Callee::Entry(..) => "a function value's entry".to_string(),
+        }
+    }
+}
+
 impl<'ctx> Ctx<'ctx> {
     /// Declares (once) and calls runtime function `name`; returns its `i32` result, if any.
     pub fn call(
@@ -86,7 +104,7 @@ impl<'ctx> Ctx<'ctx> {
         name: &str,
         args: &[BasicMetadataValueEnum<'ctx>],
     ) -> R<Option<IntValue<'ctx>>> {
-        self.staged_call(self.runtime(name)?, args)
+        self.staged_call(Callee::Function(self.runtime(name)?), args)
     }
 
     /// Calls a compiled SolvraScript function (`NativeFn`) of this module; returns its status.
@@ -95,7 +113,25 @@ impl<'ctx> Ctx<'ctx> {
         f: FunctionValue<'ctx>,
         args: &[BasicMetadataValueEnum<'ctx>],
     ) -> R<IntValue<'ctx>> {
-        Ok(self.staged_call(f, args)?.expect("a status"))
+        Ok(self
+            .staged_call(Callee::Function(f), args)?
+            .expect("a status"))
+    }
+
+    /// Calls the `NativeFn` at `entry` (a function value's native entry); returns its status.
+    pub fn call_entry(
+        &self,
+        entry: PointerValue<'ctx>,
+        args: &[BasicMetadataValueEnum<'ctx>],
+    ) -> R<IntValue<'ctx>> {
+        let ptr = self.ptr_ty.into();
+        let native = self
+            .context
+            .i32_type()
+            .fn_type(&[ptr, ptr, self.usize_ty.into(), ptr], false);
+        Ok(self
+            .staged_call(Callee::Entry(native, entry), args)?
+            .expect("a status"))
     }
 
     /// Whether bytecode function `i` is compiled into this module (hosted code defines only
@@ -107,7 +143,7 @@ impl<'ctx> Ctx<'ctx> {
     /// A call whose value-slot arguments go through scratch slots (`Staging`).
     fn staged_call(
         &self,
-        f: FunctionValue<'ctx>,
+        callee: Callee<'ctx>,
         args: &[BasicMetadataValueEnum<'ctx>],
     ) -> R<Option<IntValue<'ctx>>> {
         let staging = self.staging.borrow();
@@ -129,7 +165,7 @@ impl<'ctx> Ctx<'ctx> {
                     let scratch = *staging.scratch.get(staged.len()).ok_or_else(|| {
                         CodegenError(format!(
                             "{}: more value arguments than scratch slots",
-                            f.get_name().to_string_lossy()
+                            callee.name()
                         ))
                     })?;
                     self.copy(scratch, slot)?;
@@ -139,7 +175,14 @@ impl<'ctx> Ctx<'ctx> {
             };
             staged_args.push(scratch.into());
         }
-        let call = self.builder.build_call(f, &staged_args, "").map_err(llvm)?;
+        let call = match callee {
+            Callee::Function(f) => self.builder.build_call(f, &staged_args, ""),
+            Callee::Entry(ty, entry) => {
+                self.builder
+                    .build_indirect_call(ty, entry, &staged_args, "entry.call")
+            }
+        }
+        .map_err(llvm)?;
         for (slot, scratch) in staged {
             self.copy(slot, scratch)?;
         }

@@ -7,16 +7,30 @@
 //! result, so only speed depends on which runs.
 
 use super::{llvm, FnEmitter, R};
+use crate::backend::ir::{self, InstKind, Value};
 use inkwell::basic_block::BasicBlock;
 use inkwell::values::{BasicMetadataValueEnum, IntValue, PointerValue};
 use inkwell::IntPredicate;
 use solvra_rt::heap::{FLAG_SHARED, PAYLOAD_OFFSET};
 use solvra_rt::{array, Tag};
+use std::collections::HashMap;
+
+/// How many fields each `new_object` of `func` gets from `init_field`s: the runtime makes the
+/// object with that many slots inside it (`object::with_capacity`).
+pub(super) fn literal_sizes(func: &ir::Function) -> HashMap<Value, usize> {
+    let mut sizes = HashMap::new();
+    for inst in &func.insts {
+        if let InstKind::InitField { object, .. } = inst.kind {
+            *sizes.entry(object).or_insert(0) += 1;
+        }
+    }
+    sizes
+}
 
 /// Where the runtime call and the end of one fast path are.
 pub(super) struct Paths<'ctx> {
-    slow: BasicBlock<'ctx>,
-    done: BasicBlock<'ctx>,
+    pub(super) slow: BasicBlock<'ctx>,
+    pub(super) done: BasicBlock<'ctx>,
 }
 
 impl<'ctx> FnEmitter<'_, 'ctx> {
@@ -298,9 +312,11 @@ impl<'ctx> FnEmitter<'_, 'ctx> {
     pub(super) fn guard(&self, cond: IntValue<'ctx>, paths: &Paths<'ctx>, name: &str) -> R<()> {
         let cx = self.cx;
         let next = cx.context.append_basic_block(self.llfn, name);
-        cx.builder
+        let br = cx
+            .builder
             .build_conditional_branch(cond, next, paths.slow)
             .map_err(llvm)?;
+        self.likely(br)?;
         cx.builder.position_at_end(next);
         Ok(())
     }
@@ -312,10 +328,15 @@ impl<'ctx> FnEmitter<'_, 'ctx> {
         runtime: &str,
         args: &[BasicMetadataValueEnum<'ctx>],
     ) -> R<()> {
+        self.finish_with(paths, || self.call_checked(runtime, args))
+    }
+
+    /// `finish` with a slow path that `slow` emits (for one that builds its arguments).
+    pub(super) fn finish_with(&self, paths: &Paths<'ctx>, slow: impl FnOnce() -> R<()>) -> R<()> {
         let bl = &self.cx.builder;
         bl.build_unconditional_branch(paths.done).map_err(llvm)?;
         bl.position_at_end(paths.slow);
-        self.call_checked(runtime, args)?;
+        slow()?;
         bl.build_unconditional_branch(paths.done).map_err(llvm)?;
         bl.position_at_end(paths.done);
         Ok(())
