@@ -89,12 +89,16 @@ impl Drop for ObjectObj {
 }
 
 /// The inline cache of one member access site in compiled code: the shape the site last saw
-/// and the key's slot in it. Zeroed (no shape) until the first access.
+/// and the key's slot in it, or `MISSING_SLOT` when that shape has no such key (a read is
+/// `null`: `t.left == null` on the leaves of a tree). Zeroed (no shape) until the first access.
 #[repr(C)]
 pub struct SiteCache {
     pub shape: *const Shape,
     pub slot: usize,
 }
+
+/// `SiteCache::slot` of a key the cached shape does not have.
+pub const MISSING_SLOT: usize = usize::MAX;
 
 /// The inline cache of one field of an object literal in compiled code: the shape the object
 /// had before the field last time and the shape adding it gave. Zeroed until the first use.
@@ -115,21 +119,27 @@ impl ObjectObj {
     /// `get` through a site cache: no hashing while objects have the shape the site last saw.
     pub fn get_cached(&self, key: &str, cache: &mut SiteCache) -> Value {
         if std::ptr::eq(self.shape, cache.shape) {
-            return self.slots[cache.slot];
+            return match cache.slot {
+                MISSING_SLOT => Value::NULL,
+                slot => self.slots[slot],
+            };
         }
+        cache.shape = self.shape;
         match self.shape.slot(key) {
             Some(i) => {
-                cache.shape = self.shape;
                 cache.slot = i;
                 self.slots[i]
             }
-            None => Value::NULL,
+            None => {
+                cache.slot = MISSING_SLOT;
+                Value::NULL
+            }
         }
     }
 
     /// `set` through a site cache (see `get_cached`).
     pub fn set_cached(&mut self, key: &str, value: Value, cache: &mut SiteCache) {
-        if !value.is_null() && std::ptr::eq(self.shape, cache.shape) {
+        if !value.is_null() && std::ptr::eq(self.shape, cache.shape) && cache.slot != MISSING_SLOT {
             crate::array::share(value);
             self.slots[cache.slot] = value;
             return;
@@ -325,6 +335,26 @@ mod tests {
             for v in [two, three, big] {
                 keep(v);
             }
+        })
+    }
+
+    #[test]
+    fn site_caches_remember_missing_keys() {
+        rooted(|| {
+            let o = with_capacity(1).unwrap();
+            obj(o).set("a", int(1));
+            let mut cache = SiteCache {
+                shape: std::ptr::null(),
+                slot: 0,
+            };
+            assert!(obj(o).get_cached("b", &mut cache).is_null());
+            assert_eq!(cache.slot, MISSING_SLOT);
+            assert!(obj(o).get_cached("b", &mut cache).is_null());
+            // A store through a cache that knows the key is missing adds it the usual way.
+            obj(o).set_cached("b", int(2), &mut cache);
+            assert_eq!(d(obj(o).get_cached("b", &mut cache)), "2");
+            assert_eq!(d(o), "{a: 1, b: 2}");
+            keep(o);
         })
     }
 }

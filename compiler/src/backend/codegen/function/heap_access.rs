@@ -194,8 +194,20 @@ impl<'ctx> FnEmitter<'_, 'ctx> {
         key: (PointerValue<'ctx>, IntValue<'ctx>),
         cache: PointerValue<'ctx>,
     ) -> R<()> {
+        let cx = self.cx;
+        let bl = &cx.builder;
         let paths = self.paths("member")?;
-        let at = self.cached_slot(object, cache, &paths)?;
+        let (payload, slot) = self.cached(object, cache, &paths)?;
+        // A key the shape does not have reads as null (§3.11.2); the cache remembers that too.
+        let present = cx.context.append_basic_block(self.llfn, "member.present");
+        let absent = cx.context.append_basic_block(self.llfn, "member.absent");
+        bl.build_conditional_branch(self.is_slot(slot)?, present, absent)
+            .map_err(llvm)?;
+        bl.position_at_end(absent);
+        self.store_tag_bits(out, Tag::Null, cx.context.i64_type().const_zero())?;
+        bl.build_unconditional_branch(paths.done).map_err(llvm)?;
+        bl.position_at_end(present);
+        let at = self.slot_at(payload, slot)?;
         self.cx.copy(out, at)?;
         self.finish(
             &paths,
@@ -280,6 +292,19 @@ impl<'ctx> FnEmitter<'_, 'ctx> {
         cache: PointerValue<'ctx>,
         paths: &Paths<'ctx>,
     ) -> R<PointerValue<'ctx>> {
+        let (payload, slot) = self.cached(object, cache, paths)?;
+        self.guard(self.is_slot(slot)?, paths, "present")?;
+        self.slot_at(payload, slot)
+    }
+
+    /// The payload of `object` and the slot the site's cache has for its shape (a slot or
+    /// `object::MISSING_SLOT`); another type or shape goes to the slow path.
+    fn cached(
+        &self,
+        object: PointerValue<'ctx>,
+        cache: PointerValue<'ctx>,
+        paths: &Paths<'ctx>,
+    ) -> R<(PointerValue<'ctx>, IntValue<'ctx>)> {
         let cx = self.cx;
         let bl = &cx.builder;
         let (to, xo) = self.tag_bits(object)?;
@@ -291,9 +316,20 @@ impl<'ctx> FnEmitter<'_, 'ctx> {
             .build_int_compare(IntPredicate::EQ, shape, cached, "hit")
             .map_err(llvm)?;
         self.guard(hit, paths, "hit")?;
-        let slot = self.load_int(cx.usize_ty, cache, 1, "slot")?;
+        Ok((payload, self.load_int(cx.usize_ty, cache, 1, "slot")?))
+    }
+
+    fn is_slot(&self, slot: IntValue<'ctx>) -> R<IntValue<'ctx>> {
+        let missing = slot.get_type().const_all_ones();
+        self.cx
+            .builder
+            .build_int_compare(IntPredicate::NE, slot, missing, "is.slot")
+            .map_err(llvm)
+    }
+
+    fn slot_at(&self, payload: PointerValue<'ctx>, slot: IntValue<'ctx>) -> R<PointerValue<'ctx>> {
         let slots = self.load_ptr(payload, 1, "slots")?;
-        self.gep(cx.value_ty, slots, slot)
+        self.gep(self.cx.value_ty, slots, slot)
     }
 
     pub(super) fn paths(&self, name: &str) -> R<Paths<'ctx>> {
