@@ -11,6 +11,7 @@
 //! fused: the meter charges by original instruction (`bytecode::blocks::costs`).
 
 use crate::bytecode::{FunctionCode, Op};
+use solvra_rt::object::{self, SiteCache};
 use solvra_rt::{array, ops, Tag, Value};
 
 /// Where a fused operand comes from.
@@ -90,6 +91,19 @@ pub(crate) enum Ins {
     Return { src: Src, share: bool, len: u8 },
     /// `[load;] MemberGet key` on an object, through the site's inline cache.
     Member { src: Src, key: u32, len: u8 },
+    /// `[o; [v;]] MemberSet key`, then a store of the object or (`dst` none) nothing more: a
+    /// field write to an object through the site's inline cache.
+    MemberSet {
+        o: Src,
+        v: Src,
+        key: u32,
+        dst: Option<Dst>,
+        len: u8,
+    },
+    /// `InitField key` that the site's transition cache completes (`ObjectObj::add_by_cache`).
+    InitField,
+    /// `LoadBuiltin id` of a builtin loaded before.
+    Builtin { id: u16 },
     /// `[c;] i; IndexGet` on an array with an index in range.
     Index { c: Src, i: Src, len: u8 },
     /// `c; i; v; IndexSet` (or `c; v; i; Swap; IndexSet`), then a store of the container
@@ -161,7 +175,7 @@ fn fused(code: &[Op], pc: usize) -> Ins {
     let at = |i: usize| code.get(i).copied();
     let s0 = at(0).and_then(src);
     let s1 = at(1).and_then(src);
-    if let Some(ins) = indexing(code, s0, s1) {
+    if let Some(ins) = indexing(code, s0, s1).or_else(|| fields(code, s0, s1)) {
         return ins;
     }
     match (at(0), at(1), at(2)) {
@@ -305,6 +319,55 @@ fn indexing(code: &[Op], s0: Option<Src>, s1: Option<Src>) -> Option<Ins> {
         dst,
         len: (k + dst.is_some() as usize) as u8,
     })
+}
+
+/// The field write superinstructions, if `code` starts with one.
+fn fields(code: &[Op], s0: Option<Src>, s1: Option<Src>) -> Option<Ins> {
+    let at = |i: usize| code.get(i).copied();
+    let (o, v, k) = match (s0, s1, at(0), at(1), at(2)) {
+        (Some(o), Some(v), _, _, Some(Op::MemberSet { .. })) => (o, v, 2),
+        (Some(v), _, _, Some(Op::MemberSet { .. }), _) => (Src::Stack, v, 1),
+        (_, _, Some(Op::MemberSet { .. }), _, _) => (Src::Stack, Src::Stack, 0),
+        (_, _, Some(Op::InitField { .. }), _, _) => return Some(Ins::InitField),
+        (_, _, Some(Op::LoadBuiltin { id }), _, _) => return Some(Ins::Builtin { id }),
+        _ => return None,
+    };
+    let Some(Op::MemberSet { key }) = at(k) else {
+        unreachable!("matched above")
+    };
+    let dst = at(k + 1).and_then(dst);
+    Some(Ins::MemberSet {
+        o,
+        v,
+        key,
+        dst,
+        len: (k + 1 + dst.is_some() as usize) as u8,
+    })
+}
+
+/// The slot a member cache holds for a shape that lacks the key.
+const ABSENT: usize = usize::MAX;
+
+/// `o.name` for an object through the site's inline cache, which also remembers the last shape
+/// seen without the key (slot `ABSENT`): shapes never change, so the key stays absent from it
+/// and a read of a missing field (`t.l == null`) does not hash the key each time.
+#[inline(always)]
+pub(crate) fn member_cached(o: Value, name: &str, cache: &mut SiteCache) -> Value {
+    let obj = object::obj(o);
+    if std::ptr::eq(obj.shape, cache.shape) {
+        return if cache.slot == ABSENT {
+            Value::NULL
+        } else {
+            obj.slots[cache.slot]
+        };
+    }
+    let v = obj.get_cached(name, cache);
+    // A present field never holds `null` (storing `null` removes it, §3.11.2).
+    if v.is_null() {
+        cache.shape = obj.shape;
+        cache.slot = ABSENT;
+    }
+    v
 }
 
 /// `c[i]` for an array and an index in range (negative from the end).
