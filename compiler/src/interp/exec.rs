@@ -63,6 +63,22 @@ impl Interp {
                         len,
                     } => {
                         if let Some(next) = self.arith(a, b, op, op2, then, base, module) {
+                            match then {
+                                Then::Return => {
+                                    let v = self.pop();
+                                    if self.ret(v) {
+                                        return Ok(self.pop());
+                                    }
+                                    continue 'frames;
+                                }
+                                // A loop's back edge.
+                                Then::StoreJump(_, target)
+                                    if self.tier.is_some() && (target as usize) < pc =>
+                                {
+                                    self.heat(frame.func)
+                                }
+                                _ => {}
+                            }
                             pc = next.unwrap_or(pc + len as usize);
                             continue;
                         }
@@ -151,13 +167,52 @@ impl Interp {
                         pc = target as usize;
                         continue;
                     }
-                    Ins::JumpIf { target, when } => {
+                    Ins::JumpIf { target, when, len } => {
                         pc = if truthy(self.pop()) == when {
                             target as usize
                         } else {
-                            pc + 1
+                            pc + len as usize
                         };
                         continue;
+                    }
+                    Ins::Store { dst, share } => {
+                        let v = self.top();
+                        if self.store(dst, v, 1, base, module) {
+                            if share {
+                                array::share(v);
+                            }
+                            pc += 1 + share as usize;
+                            continue;
+                        }
+                    }
+                    Ins::Share => {
+                        array::share(self.top());
+                        pc += 1;
+                        continue;
+                    }
+                    Ins::Not => {
+                        let v = self.pop();
+                        self.stack.push(Value::bool(!truthy(v)));
+                        pc += 1;
+                        continue;
+                    }
+                    Ins::IterNext { slot, target } => {
+                        let at = base + slot as usize;
+                        let (items, index) = (self.stack[at], self.stack[at + 1]);
+                        if items.tag == Tag::Array && index.tag == Tag::Int && index.as_int() >= 0 {
+                            let i = index.as_int() as usize;
+                            let arr = array::obj(items);
+                            if i < arr.len() {
+                                let item = arr.get(i);
+                                array::share(item);
+                                self.stack[at + 1] = Value::int(i as i64 + 1);
+                                self.stack.push(item);
+                                pc += 1;
+                            } else {
+                                pc = target as usize;
+                            }
+                            continue;
+                        }
                     }
                     Ins::Pop => {
                         self.stack.pop();
@@ -232,13 +287,16 @@ impl Interp {
             popped += 1;
         }
         match then {
-            Then::Push => {
+            Then::Push | Then::Return => {
                 let n = self.stack.len() - popped;
                 self.stack.truncate(n);
                 self.stack.push(v);
                 Some(None)
             }
             Then::Store(dst) => self.store(dst, v, popped, base, module).then_some(None),
+            Then::StoreJump(dst, target) => self
+                .store(dst, v, popped, base, module)
+                .then_some(Some(target as usize)),
             Then::Branch(target) => {
                 let n = self.stack.len() - popped;
                 self.stack.truncate(n);

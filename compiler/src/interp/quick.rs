@@ -56,12 +56,17 @@ pub(crate) enum Dst {
 pub(crate) enum Then {
     Push,
     Store(Dst),
+    /// A store, then `Jump` to the target (a loop's step and back edge).
+    StoreJump(Dst, u32),
+    /// `Return` of the result.
+    Return,
     /// `JumpIfFalse`: continue after the sequence if the result is true, else at the target.
     Branch(u32),
 }
 
 /// One entry of the pre-decoded view. `len` is the number of bytecode instructions covered.
 #[derive(Clone, Copy, Debug, PartialEq)]
+#[repr(u8)]
 pub(crate) enum Ins {
     /// Run the bytecode instruction at this pc.
     Plain,
@@ -81,8 +86,16 @@ pub(crate) enum Ins {
     Load { src: Src, share: bool },
     /// `Jump`; `back` for a loop's back edge.
     Jump { target: u32, back: bool },
-    /// `JumpIfFalse` (`when` false) or `JumpIfTrue` (`when` true).
-    JumpIf { target: u32, when: bool },
+    /// `[Not;] JumpIfFalse` or `[Not;] JumpIfTrue`: jumps if the value's truthiness is `when`.
+    JumpIf { target: u32, when: bool, len: u8 },
+    /// `[Share;] store`.
+    Store { dst: Dst, share: bool },
+    /// `Share`.
+    Share,
+    /// `Not`.
+    Not,
+    /// `IterNext slot` over the array `IterPrep` left in the slot.
+    IterNext { slot: u16, target: u32 },
     /// `Pop`.
     Pop,
     /// `Call`.
@@ -190,6 +203,35 @@ fn fused(code: &[Op], pc: usize) -> Ins {
             return Ins::JumpIf {
                 target: (pc as i64 + 1 + offset as i64) as u32,
                 when: matches!(at(0), Some(Op::JumpIfTrue { .. })),
+                len: 1,
+            }
+        }
+        (Some(Op::Not), Some(Op::JumpIfFalse { offset }), _)
+        | (Some(Op::Not), Some(Op::JumpIfTrue { offset }), _) => {
+            return Ins::JumpIf {
+                target: (pc as i64 + 2 + offset as i64) as u32,
+                when: matches!(at(1), Some(Op::JumpIfFalse { .. })),
+                len: 2,
+            }
+        }
+        (Some(Op::Not), _, _) => return Ins::Not,
+        (Some(Op::Share), Some(o), _) if dst(o).is_some() => {
+            return Ins::Store {
+                dst: dst(o).expect("matched"),
+                share: true,
+            }
+        }
+        (Some(Op::Share), _, _) => return Ins::Share,
+        (Some(o), _, _) if dst(o).is_some() => {
+            return Ins::Store {
+                dst: dst(o).expect("matched"),
+                share: false,
+            }
+        }
+        (Some(Op::IterNext { slot, offset }), _, _) => {
+            return Ins::IterNext {
+                slot,
+                target: (pc as i64 + 1 + offset as i64) as u32,
             }
         }
         (Some(Op::Pop), _, _) => return Ins::Pop,
@@ -265,7 +307,17 @@ fn fused(code: &[Op], pc: usize) -> Ins {
     }
     let last = op2.unwrap_or(op);
     let (then, len) = match at(k + 1) {
-        Some(o) if dst(o).is_some() => (Then::Store(dst(o).expect("matched")), k + 2),
+        Some(o) if dst(o).is_some() => match at(k + 2) {
+            Some(Op::Jump { offset }) => (
+                Then::StoreJump(
+                    dst(o).expect("matched"),
+                    (pc as i64 + k as i64 + 3 + offset as i64) as u32,
+                ),
+                k + 3,
+            ),
+            _ => (Then::Store(dst(o).expect("matched")), k + 2),
+        },
+        Some(Op::Return) => (Then::Return, k + 2),
         Some(Op::JumpIfFalse { offset }) if is_compare(last) => (
             Then::Branch((pc as i64 + k as i64 + 2 + offset as i64) as u32),
             k + 2,
