@@ -9,7 +9,8 @@
 
 use super::plain::Flow;
 use super::quick::{
-    fast_bin, fast_index_get, fast_index_set, member_cached, truthy, Bin, Dst, Ins, Src, Then,
+    fast_bin, fast_index_get, fast_index_set, member_cached, set_cached, truthy, Bin, Dst, Ins,
+    Src, Then,
 };
 use super::{Interp, UNINIT};
 use solvra_rt::{array, object, string, RtError, Tag, Value};
@@ -366,7 +367,7 @@ impl Interp {
             }
         }
         let name = string::as_str(self.consts[key as usize]);
-        object::obj(ov).set_cached(name, vv, &mut self.caches[site.0][site.1]);
+        set_cached(ov, name, vv, &mut self.caches[site.0][site.1]);
         let n = self.stack.len() - popped;
         self.stack.truncate(n);
         match dst {

@@ -153,7 +153,8 @@ impl Interp {
             fn_ids,
             stack: Vec::with_capacity(1024),
             frames: Vec::with_capacity(64),
-            main_started: false,
+            // Without a `main` there is nothing to note, and calls need not check.
+            main_started: prog.modules[prog.entry as usize].main.is_none(),
             suspended: tasks::Suspended::default(),
             trace: Vec::new(),
             quick: Rc::new(quick),

@@ -422,6 +422,18 @@ pub(crate) fn member_cached(o: Value, name: &str, cache: &mut SiteCache) -> Valu
     v
 }
 
+/// `o.name = v` for an object through the site's inline cache, with the cache hit inline.
+#[inline(always)]
+pub(crate) fn set_cached(o: Value, name: &str, v: Value, cache: &mut SiteCache) {
+    let obj = object::obj(o);
+    if !v.is_null() && std::ptr::eq(obj.shape, cache.shape) && cache.slot != ABSENT {
+        array::share(v);
+        obj.slots[cache.slot] = v;
+        return;
+    }
+    obj.set_cached(name, v, cache);
+}
+
 /// `c[i]` for an array and an index in range (negative from the end).
 #[inline(always)]
 pub(crate) fn fast_index_get(c: Value, i: Value) -> Option<Value> {
