@@ -221,6 +221,10 @@ impl Interp {
                         continue;
                     }
                     Ins::Call { argc } => {
+                        if self.enter(argc) {
+                            self.frames[fi].pc = pc + 1;
+                            continue 'frames;
+                        }
                         self.frames[fi].pc = pc;
                         if self.call(argc, false)? {
                             self.frames[fi].pc = pc + 1;
