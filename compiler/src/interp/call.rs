@@ -148,6 +148,45 @@ impl Interp {
         Ok(true)
     }
 
+    /// The usual call made without the general checks: a user function of this program that
+    /// is not `async`, called with every parameter, with no tier compiler, call tracing or
+    /// start of `main` to note. False, with nothing changed, for every other call (`call`).
+    #[inline(always)]
+    pub(crate) fn enter(&mut self, argc: u16) -> bool {
+        let callee_at = self.stack.len() - argc as usize - 1;
+        let callee = self.stack[callee_at];
+        if callee.tag != Tag::Function
+            || self.tier.is_some()
+            || self.trace_calls
+            || !self.main_started
+            || self.frames.len() >= MAX_FRAMES
+        {
+            return false;
+        }
+        let Callee::User(id) = function::obj(callee).callee else {
+            return false;
+        };
+        let func = self.code_of(id);
+        let f = &self.prog.functions[func as usize];
+        if f.params != argc || f.is_async {
+            return false;
+        }
+        let base = callee_at + 1;
+        for v in &self.stack[base..] {
+            array::share(*v);
+        }
+        self.stack.resize(base + f.locals as usize, Value::NULL);
+        self.frames.push(Frame {
+            func,
+            pc: 0,
+            base,
+            closure: callee,
+            argc,
+            stop: false,
+        });
+        true
+    }
+
     /// The bytecode function of user function `id`: this program's functions were registered
     /// one after another (`Interp::new`), so most ids map without asking the runtime's table.
     #[inline]

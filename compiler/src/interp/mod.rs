@@ -12,6 +12,7 @@
 
 mod call;
 mod exec;
+mod plain;
 mod quick;
 mod tasks;
 mod tier;
@@ -21,7 +22,7 @@ pub use tier::TierUp;
 use crate::bytecode::{blocks, Constant, Program};
 use solvra_rt::function::{self, FnId, FnInfo};
 use solvra_rt::heap::{self, RootSource};
-use solvra_rt::object::SiteCache;
+use solvra_rt::object::{SiteCache, TransitionCache};
 use solvra_rt::{callback, stdout, RtError, Value};
 use std::cell::Cell;
 use std::rc::Rc;
@@ -84,6 +85,11 @@ pub struct Interp {
     /// Inline caches of member accesses, by function and pc (only member instructions use
     /// theirs).
     pub(crate) caches: Vec<Vec<SiteCache>>,
+    /// Transition caches of object-literal fields (`InitField`), by function and pc.
+    pub(crate) transitions: Vec<Vec<TransitionCache>>,
+    /// Builtin function values loaded so far, by builtin id (`null` until the first load), so
+    /// that `LoadBuiltin` in a loop does not ask the runtime each time.
+    pub(crate) builtins: Vec<Value>,
     /// The compiler of hot functions, if the run is tiered (`tier.rs`).
     pub(crate) tier: Option<tier::Tier>,
     /// With a cost-meter budget: what entering each pc of each function costs
@@ -102,6 +108,7 @@ impl RootSource for Interp {
     fn trace_roots(&self, visit: &mut dyn FnMut(Value)) {
         self.consts.iter().for_each(|v| visit(*v));
         self.globals.iter().flatten().for_each(|v| visit(*v));
+        self.builtins.iter().for_each(|v| visit(*v));
         self.stack.iter().for_each(|v| visit(*v));
         self.frames.iter().for_each(|f| visit(f.closure));
         self.suspended.trace(visit);
@@ -146,7 +153,8 @@ impl Interp {
             fn_ids,
             stack: Vec::with_capacity(1024),
             frames: Vec::with_capacity(64),
-            main_started: false,
+            // Without a `main` there is nothing to note, and calls need not check.
+            main_started: prog.modules[prog.entry as usize].main.is_none(),
             suspended: tasks::Suspended::default(),
             trace: Vec::new(),
             quick: Rc::new(quick),
@@ -163,6 +171,20 @@ impl Interp {
                         .collect()
                 })
                 .collect(),
+            transitions: prog
+                .functions
+                .iter()
+                .map(|f| {
+                    f.code
+                        .iter()
+                        .map(|_| TransitionCache {
+                            from: std::ptr::null(),
+                            to: std::ptr::null(),
+                        })
+                        .collect()
+                })
+                .collect(),
+            builtins: vec![Value::NULL; solvra_rt::builtins::table::BUILTINS.len()],
             tier: None,
             fuel: metered.then(|| Rc::new(prog.functions.iter().map(blocks::costs).collect())),
             trace_calls: solvra_rt::debug::tracing::call_events(),

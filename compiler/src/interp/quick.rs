@@ -11,6 +11,7 @@
 //! fused: the meter charges by original instruction (`bytecode::blocks::costs`).
 
 use crate::bytecode::{FunctionCode, Op};
+use solvra_rt::object::{self, SiteCache, MISSING_SLOT};
 use solvra_rt::{array, ops, Tag, Value};
 
 /// Where a fused operand comes from.
@@ -55,12 +56,17 @@ pub(crate) enum Dst {
 pub(crate) enum Then {
     Push,
     Store(Dst),
+    /// A store, then `Jump` to the target (a loop's step and back edge).
+    StoreJump(Dst, u32),
+    /// `Return` of the result.
+    Return,
     /// `JumpIfFalse`: continue after the sequence if the result is true, else at the target.
     Branch(u32),
 }
 
 /// One entry of the pre-decoded view. `len` is the number of bytecode instructions covered.
 #[derive(Clone, Copy, Debug, PartialEq)]
+#[repr(u8)]
 pub(crate) enum Ins {
     /// Run the bytecode instruction at this pc.
     Plain,
@@ -80,8 +86,16 @@ pub(crate) enum Ins {
     Load { src: Src, share: bool },
     /// `Jump`; `back` for a loop's back edge.
     Jump { target: u32, back: bool },
-    /// `JumpIfFalse` (`when` false) or `JumpIfTrue` (`when` true).
-    JumpIf { target: u32, when: bool },
+    /// `[Not;] JumpIfFalse` or `[Not;] JumpIfTrue`: jumps if the value's truthiness is `when`.
+    JumpIf { target: u32, when: bool, len: u8 },
+    /// `[Share;] store`.
+    Store { dst: Dst, share: bool },
+    /// `Share`.
+    Share,
+    /// `Not`.
+    Not,
+    /// `IterNext slot` over the array `IterPrep` left in the slot.
+    IterNext { slot: u16, target: u32 },
     /// `Pop`.
     Pop,
     /// `Call`.
@@ -90,6 +104,19 @@ pub(crate) enum Ins {
     Return { src: Src, share: bool, len: u8 },
     /// `[load;] MemberGet key` on an object, through the site's inline cache.
     Member { src: Src, key: u32, len: u8 },
+    /// `[o; [v;]] MemberSet key`, then a store of the object or (`dst` none) nothing more: a
+    /// field write to an object through the site's inline cache.
+    MemberSet {
+        o: Src,
+        v: Src,
+        key: u32,
+        dst: Option<Dst>,
+        len: u8,
+    },
+    /// `InitField key` that the site's transition cache completes (`ObjectObj::add_by_cache`).
+    InitField,
+    /// `LoadBuiltin id` of a builtin loaded before.
+    Builtin { id: u16 },
     /// `[c;] i; IndexGet` on an array with an index in range.
     Index { c: Src, i: Src, len: u8 },
     /// `c; i; v; IndexSet` (or `c; v; i; Swap; IndexSet`), then a store of the container
@@ -161,7 +188,7 @@ fn fused(code: &[Op], pc: usize) -> Ins {
     let at = |i: usize| code.get(i).copied();
     let s0 = at(0).and_then(src);
     let s1 = at(1).and_then(src);
-    if let Some(ins) = indexing(code, s0, s1) {
+    if let Some(ins) = indexing(code, s0, s1).or_else(|| fields(code, s0, s1)) {
         return ins;
     }
     match (at(0), at(1), at(2)) {
@@ -176,6 +203,35 @@ fn fused(code: &[Op], pc: usize) -> Ins {
             return Ins::JumpIf {
                 target: (pc as i64 + 1 + offset as i64) as u32,
                 when: matches!(at(0), Some(Op::JumpIfTrue { .. })),
+                len: 1,
+            }
+        }
+        (Some(Op::Not), Some(Op::JumpIfFalse { offset }), _)
+        | (Some(Op::Not), Some(Op::JumpIfTrue { offset }), _) => {
+            return Ins::JumpIf {
+                target: (pc as i64 + 2 + offset as i64) as u32,
+                when: matches!(at(1), Some(Op::JumpIfFalse { .. })),
+                len: 2,
+            }
+        }
+        (Some(Op::Not), _, _) => return Ins::Not,
+        (Some(Op::Share), Some(o), _) if dst(o).is_some() => {
+            return Ins::Store {
+                dst: dst(o).expect("matched"),
+                share: true,
+            }
+        }
+        (Some(Op::Share), _, _) => return Ins::Share,
+        (Some(o), _, _) if dst(o).is_some() => {
+            return Ins::Store {
+                dst: dst(o).expect("matched"),
+                share: false,
+            }
+        }
+        (Some(Op::IterNext { slot, offset }), _, _) => {
+            return Ins::IterNext {
+                slot,
+                target: (pc as i64 + 1 + offset as i64) as u32,
             }
         }
         (Some(Op::Pop), _, _) => return Ins::Pop,
@@ -251,7 +307,17 @@ fn fused(code: &[Op], pc: usize) -> Ins {
     }
     let last = op2.unwrap_or(op);
     let (then, len) = match at(k + 1) {
-        Some(o) if dst(o).is_some() => (Then::Store(dst(o).expect("matched")), k + 2),
+        Some(o) if dst(o).is_some() => match at(k + 2) {
+            Some(Op::Jump { offset }) => (
+                Then::StoreJump(
+                    dst(o).expect("matched"),
+                    (pc as i64 + k as i64 + 3 + offset as i64) as u32,
+                ),
+                k + 3,
+            ),
+            _ => (Then::Store(dst(o).expect("matched")), k + 2),
+        },
+        Some(Op::Return) => (Then::Return, k + 2),
         Some(Op::JumpIfFalse { offset }) if is_compare(last) => (
             Then::Branch((pc as i64 + k as i64 + 2 + offset as i64) as u32),
             k + 2,
@@ -305,6 +371,57 @@ fn indexing(code: &[Op], s0: Option<Src>, s1: Option<Src>) -> Option<Ins> {
         dst,
         len: (k + dst.is_some() as usize) as u8,
     })
+}
+
+/// The field write superinstructions, if `code` starts with one.
+fn fields(code: &[Op], s0: Option<Src>, s1: Option<Src>) -> Option<Ins> {
+    let at = |i: usize| code.get(i).copied();
+    let (o, v, k) = match (s0, s1, at(0), at(1), at(2)) {
+        (Some(o), Some(v), _, _, Some(Op::MemberSet { .. })) => (o, v, 2),
+        (Some(v), _, _, Some(Op::MemberSet { .. }), _) => (Src::Stack, v, 1),
+        (_, _, Some(Op::MemberSet { .. }), _, _) => (Src::Stack, Src::Stack, 0),
+        (_, _, Some(Op::InitField { .. }), _, _) => return Some(Ins::InitField),
+        (_, _, Some(Op::LoadBuiltin { id }), _, _) => return Some(Ins::Builtin { id }),
+        _ => return None,
+    };
+    let Some(Op::MemberSet { key }) = at(k) else {
+        unreachable!("matched above")
+    };
+    let dst = at(k + 1).and_then(dst);
+    Some(Ins::MemberSet {
+        o,
+        v,
+        key,
+        dst,
+        len: (k + 1 + dst.is_some() as usize) as u8,
+    })
+}
+
+/// `o.name` for an object through the site's inline cache, the hit inline; the cache also
+/// remembers a shape without the key (`object::MISSING_SLOT`), so a read of a missing field
+/// (`t.l == null`) does not hash the key each time.
+#[inline(always)]
+pub(crate) fn member_cached(o: Value, name: &str, cache: &mut SiteCache) -> Value {
+    let obj = object::obj(o);
+    if std::ptr::eq(obj.shape, cache.shape) {
+        return match cache.slot {
+            MISSING_SLOT => Value::NULL,
+            slot => obj.slots[slot],
+        };
+    }
+    obj.get_cached(name, cache)
+}
+
+/// `o.name = v` for an object through the site's inline cache, with the cache hit inline.
+#[inline(always)]
+pub(crate) fn set_cached(o: Value, name: &str, v: Value, cache: &mut SiteCache) {
+    let obj = object::obj(o);
+    if !v.is_null() && std::ptr::eq(obj.shape, cache.shape) && cache.slot != MISSING_SLOT {
+        array::share(v);
+        obj.slots[cache.slot] = v;
+        return;
+    }
+    obj.set_cached(name, v, cache);
 }
 
 /// `c[i]` for an array and an index in range (negative from the end).
