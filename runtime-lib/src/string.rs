@@ -24,6 +24,7 @@ pub fn new(text: &str) -> RtResult<Value> {
     from_pieces(&[text], text.chars().count())
 }
 
+/// Allocates a string value of `text`, which is copied into the heap object.
 pub fn from_string(text: String) -> RtResult<Value> {
     new(&text)
 }
