@@ -389,15 +389,7 @@ pub fn alloc<T: HeapObject>(data: T) -> Result<*mut GcBox<T>, RtError> {
         unsafe {
             let slot = layout::try_alloc_small(alloc_state(), class, extra);
             if !slot.is_null() {
-                let obj = slot as *mut GcBox<T>;
-                std::ptr::write(
-                    obj,
-                    GcBox {
-                        header: GcHeader::new(T::KIND, CLASS_SIZES[class] + extra, 0),
-                        data,
-                    },
-                );
-                return Ok(obj);
+                return Ok(write_box(slot, data, CLASS_SIZES[class] + extra, 0));
             }
         }
     }
@@ -414,17 +406,32 @@ fn alloc_slow<T: HeapObject>(data: T) -> Result<*mut GcBox<T>, RtError> {
     // before the collection in `finish_slow_alloc` can look at it.
     unsafe {
         let (p, accounted, gcbits) = (*h).space.place(size, align, extra)?;
-        let obj = p as *mut GcBox<T>;
-        std::ptr::write(
-            obj,
-            GcBox {
-                header: GcHeader::new(T::KIND, accounted, gcbits),
-                data,
-            },
-        );
+        let obj = write_box(p, data, accounted, gcbits);
         finish_slow_alloc(h, obj as *mut GcHeader)?;
         Ok(obj)
     }
+}
+
+/// Writes a fresh header and `data` at `p`.
+///
+/// # Safety
+/// `p` must be fresh, counted memory for a `GcBox<T>`, aligned for it.
+#[inline(always)]
+unsafe fn write_box<T: HeapObject>(
+    p: *mut u8,
+    data: T,
+    accounted: usize,
+    gcbits: u8,
+) -> *mut GcBox<T> {
+    let obj = p as *mut GcBox<T>;
+    std::ptr::write(
+        obj,
+        GcBox {
+            header: GcHeader::new(T::KIND, accounted, gcbits),
+            data,
+        },
+    );
+    obj
 }
 
 /// Allocates `data` followed by `tail` bytes in the same object (a string's text, an object's
@@ -444,14 +451,7 @@ pub fn alloc_with_tail<T: HeapObject>(
     let write = |p: *mut u8, accounted: usize, gcbits: u8| -> *mut GcBox<T> {
         // SAFETY: `p` is fresh memory of at least `size` bytes, aligned to GRANULE.
         unsafe {
-            let obj = p as *mut GcBox<T>;
-            std::ptr::write(
-                obj,
-                GcBox {
-                    header: GcHeader::new(T::KIND, accounted, gcbits),
-                    data,
-                },
-            );
+            let obj = write_box(p, data, accounted, gcbits);
             fill(&mut (*obj).data, p.add(head));
             obj
         }
