@@ -8,10 +8,7 @@
 //! instruction that raised it; a call stores it before calling too.
 
 use super::plain::Flow;
-use super::quick::{
-    fast_bin, fast_index_get, fast_index_set, member_cached, set_cached, truthy, Bin, Dst, Ins,
-    Src, Then,
-};
+use super::quick::{fast_bin, fast_index_get, fast_index_set, truthy, Bin, Dst, Ins, Src, Then};
 use super::{Interp, UNINIT};
 use solvra_rt::{array, object, string, RtError, Tag, Value};
 
@@ -92,8 +89,8 @@ impl Interp {
                         if o.tag == Tag::Object {
                             let name = string::as_str(self.consts[key as usize]);
                             let at = pc + len as usize - 1;
-                            let v =
-                                member_cached(o, name, &mut self.caches[frame.func as usize][at]);
+                            let cache = &mut self.caches[frame.func as usize][at];
+                            let v = object::obj(o).get_cached(name, cache);
                             match src {
                                 Src::Stack => *self.stack.last_mut().expect("verified") = v,
                                 _ => self.stack.push(v),
@@ -371,7 +368,7 @@ impl Interp {
             }
         }
         let name = string::as_str(self.consts[key as usize]);
-        set_cached(ov, name, vv, &mut self.caches[site.0][site.1]);
+        object::obj(ov).set_cached(name, vv, &mut self.caches[site.0][site.1]);
         let n = self.stack.len() - popped;
         self.stack.truncate(n);
         match dst {

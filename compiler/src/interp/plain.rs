@@ -6,7 +6,7 @@
 //! frame's pc before it executes anything, so an error finds the handler covering the
 //! instruction that raised it, and it charges the cost meter when there is a budget.
 
-use super::quick::{fast_index_get, member_cached, set_cached, truthy};
+use super::quick::{fast_index_get, truthy};
 use super::{Interp, UNINIT};
 use crate::bytecode::Op;
 use solvra_rt::function;
@@ -239,7 +239,11 @@ impl Interp {
                 let o = self.top();
                 if o.tag == Tag::Object {
                     let name = string::as_str(self.consts[key as usize]);
-                    set_cached(o, name, v, &mut self.caches[frame.func as usize][pc - 1]);
+                    object::obj(o).set_cached(
+                        name,
+                        v,
+                        &mut self.caches[frame.func as usize][pc - 1],
+                    );
                 } else {
                     ops::member_set(o, self.name_const(key), v)?;
                 }
@@ -248,7 +252,7 @@ impl Interp {
                 let o = self.pop();
                 let v = if o.tag == Tag::Object {
                     let name = string::as_str(self.consts[key as usize]);
-                    member_cached(o, name, &mut self.caches[frame.func as usize][pc - 1])
+                    object::obj(o).get_cached(name, &mut self.caches[frame.func as usize][pc - 1])
                 } else {
                     ops::member_get(o, self.name_const(key))?
                 };

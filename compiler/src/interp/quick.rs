@@ -11,7 +11,6 @@
 //! fused: the meter charges by original instruction (`bytecode::blocks::costs`).
 
 use crate::bytecode::{FunctionCode, Op};
-use solvra_rt::object::{self, SiteCache, MISSING_SLOT};
 use solvra_rt::{array, ops, Tag, Value};
 
 /// Where a fused operand comes from.
@@ -395,33 +394,6 @@ fn fields(code: &[Op], s0: Option<Src>, s1: Option<Src>) -> Option<Ins> {
         dst,
         len: (k + 1 + dst.is_some() as usize) as u8,
     })
-}
-
-/// `o.name` for an object through the site's inline cache, the hit inline; the cache also
-/// remembers a shape without the key (`object::MISSING_SLOT`), so a read of a missing field
-/// (`t.l == null`) does not hash the key each time.
-#[inline(always)]
-pub(crate) fn member_cached(o: Value, name: &str, cache: &mut SiteCache) -> Value {
-    let obj = object::obj(o);
-    if std::ptr::eq(obj.shape, cache.shape) {
-        return match cache.slot {
-            MISSING_SLOT => Value::NULL,
-            slot => obj.slots[slot],
-        };
-    }
-    obj.get_cached(name, cache)
-}
-
-/// `o.name = v` for an object through the site's inline cache, with the cache hit inline.
-#[inline(always)]
-pub(crate) fn set_cached(o: Value, name: &str, v: Value, cache: &mut SiteCache) {
-    let obj = object::obj(o);
-    if !v.is_null() && std::ptr::eq(obj.shape, cache.shape) && cache.slot != MISSING_SLOT {
-        array::share(v);
-        obj.slots[cache.slot] = v;
-        return;
-    }
-    obj.set_cached(name, v, cache);
 }
 
 /// `c[i]` for an array and an index in range (negative from the end).

@@ -62,15 +62,7 @@ impl<'ctx> FnEmitter<'_, 'ctx> {
         let self_first = self.arity_field(arity, 30, 1, "self.first")?;
         let with_self = cx.context.append_basic_block(self.llfn, "with.self");
         let without = cx.context.append_basic_block(self.llfn, "without.self");
-        let is_set = bl
-            .build_int_compare(
-                IntPredicate::NE,
-                self_first,
-                arity.get_type().const_zero(),
-                "is.set",
-            )
-            .map_err(llvm)?;
-        bl.build_conditional_branch(is_set, with_self, without)
+        bl.build_conditional_branch(self.nonzero(self_first, "is.set")?, with_self, without)
             .map_err(llvm)?;
         bl.position_at_end(with_self);
         let all: Vec<Value> = std::iter::once(receiver)
@@ -115,20 +107,20 @@ impl<'ctx> FnEmitter<'_, 'ctx> {
         )?;
         let payload = self.payload(bits)?;
         let entry = self.load_int(cx.usize_ty, payload, 3, "entry")?;
-        let has_entry = bl
-            .build_int_compare(
-                IntPredicate::NE,
-                entry,
-                entry.get_type().const_zero(),
-                "has.entry",
-            )
-            .map_err(llvm)?;
-        self.guard(has_entry, paths, "native")?;
+        self.guard(self.nonzero(entry, "has.entry")?, paths, "native")?;
         let arity = self.load_int(cx.usize_ty, payload, 4, "arity")?;
         let entry = bl
             .build_int_to_ptr(entry, cx.ptr_ty, "entry.fn")
             .map_err(llvm)?;
         Ok((entry, arity))
+    }
+
+    fn nonzero(&self, v: IntValue<'ctx>, name: &str) -> R<IntValue<'ctx>> {
+        let zero = v.get_type().const_zero();
+        self.cx
+            .builder
+            .build_int_compare(IntPredicate::NE, v, zero, name)
+            .map_err(llvm)
     }
 
     /// Whether a function of packed `arity` takes `argc` arguments (`required <= argc <=
