@@ -448,29 +448,41 @@ pub fn alloc_with_tail<T: HeapObject>(
     let size = head
         .checked_add(tail)
         .ok_or_else(|| RtError::new(format!("out of memory: cannot allocate {tail} bytes")))?;
-    let write = |p: *mut u8, accounted: usize, gcbits: u8| -> *mut GcBox<T> {
-        // SAFETY: `p` is fresh memory of at least `size` bytes, aligned to GRANULE.
-        unsafe {
+    // SAFETY: `place_sized` hands over fresh memory of at least `size` bytes, aligned to
+    // GRANULE, which the closure writes whole before anything can collect.
+    unsafe {
+        let obj = place_sized(size, |p, accounted, gcbits| {
             let obj = write_box(p, data, accounted, gcbits);
             fill(&mut (*obj).data, p.add(head));
-            obj
-        }
-    };
-    let class = layout::size_class(size);
-    // SAFETY: as in `alloc_raw`.
-    unsafe {
-        if class != NO_CLASS {
-            let slot = layout::try_alloc_small(alloc_state(), class, 0);
-            if !slot.is_null() {
-                return Ok(write(slot, CLASS_SIZES[class], 0));
-            }
-        }
-        let h = heap_ptr();
-        let (p, accounted, gcbits) = (*h).space.place(size, GRANULE, 0)?;
-        let obj = write(p, accounted, gcbits);
-        finish_slow_alloc(h, obj as *mut GcHeader)?;
-        Ok(obj)
+        })?;
+        Ok(obj as *mut GcBox<T>)
     }
+}
+
+/// Places an object of `size` bytes (header included, GRANULE-aligned): in a block slot of
+/// its class while the free list has one, else through `Space::place`. `init` writes the
+/// object (given its address, accounted size and collector bits) before the slow path's
+/// collection can look at it.
+///
+/// # Safety
+/// `init` must write a whole object of `size` bytes at the address it is given.
+unsafe fn place_sized(
+    size: usize,
+    init: impl FnOnce(*mut u8, usize, u8),
+) -> Result<*mut GcHeader, RtError> {
+    let class = layout::size_class(size);
+    if class != NO_CLASS {
+        let slot = layout::try_alloc_small(alloc_state(), class, 0);
+        if !slot.is_null() {
+            init(slot, CLASS_SIZES[class], 0);
+            return Ok(slot as *mut GcHeader);
+        }
+    }
+    let h = heap_ptr();
+    let (p, accounted, gcbits) = (*h).space.place(size, GRANULE, 0)?;
+    init(p, accounted, gcbits);
+    finish_slow_alloc(h, p as *mut GcHeader)?;
+    Ok(p as *mut GcHeader)
 }
 
 /// Allocates an object of a plain kind (`ObjKind::is_plain`) with `size` bytes (header
@@ -483,21 +495,11 @@ pub fn alloc_raw(kind: ObjKind, size: usize) -> Result<*mut GcHeader, RtError> {
         )));
     }
     let size = size.max(std::mem::size_of::<GcHeader>());
-    let class = layout::size_class(size);
-    // SAFETY: as in `alloc`; the header and a zero payload are written at once.
+    // SAFETY: the header and a zero payload are written at once.
     unsafe {
-        if class != NO_CLASS {
-            let slot = layout::try_alloc_small(alloc_state(), class, 0);
-            if !slot.is_null() {
-                init_raw(slot, kind, CLASS_SIZES[class], 0);
-                return Ok(slot as *mut GcHeader);
-            }
-        }
-        let h = heap_ptr();
-        let (p, accounted, gcbits) = (*h).space.place(size, GRANULE, 0)?;
-        init_raw(p, kind, accounted, gcbits);
-        finish_slow_alloc(h, p as *mut GcHeader)?;
-        Ok(p as *mut GcHeader)
+        place_sized(size, |p, accounted, gcbits| {
+            init_raw(p, kind, accounted, gcbits)
+        })
     }
 }
 
