@@ -149,8 +149,7 @@ abi_table! {
     solvra_set_main(I32) -> Void;
     solvra_register_builtin(I32, Ptr) -> Void;
     solvra_main_started() -> I32;
-    solvra_call_depth() -> I32;
-    solvra_set_call_depth(I32) -> Void;
+    solvra_call_depth_cell() -> Ptr;
     solvra_trace_push(Ptr, Usize, Ptr, Usize, I32) -> Void;
     // For debuggers: `-g` code keeps it linked (debug/dump.rs).
     solvra_dump(Ptr) -> Ptr;

@@ -217,18 +217,16 @@ pub extern "C" fn solvra_main_started() -> i32 {
     MAIN_STARTED.with(|m| m.get()) as i32
 }
 
-/// The call depth of compiled code. Specialised clones (the compiler's `backend/opt`) call each
-/// other directly and pass the depth along as an argument; they read it here when entered from
-/// code that calls through `call`, and store theirs here before anything that may call back.
+/// Where the call depth of compiled code lives on this thread. Compiled functions that call
+/// others read this once on entry and then load and store the depth through it: the limit
+/// check and the count around each call are a load and two stores, not three calls into the
+/// runtime. Specialised clones (the compiler's `backend/opt`) call each other directly and pass
+/// the depth along as an argument; they read it here when entered from code that calls through
+/// `call`, and store theirs here before anything that may call back. The scheduler swaps the
+/// value per task (`swap_call_depth`), so the cell itself stays the thread's.
 #[no_mangle]
-pub extern "C" fn solvra_call_depth() -> u32 {
-    DEPTH.with(|d| d.get())
-}
-
-/// See `solvra_call_depth`.
-#[no_mangle]
-pub extern "C" fn solvra_set_call_depth(depth: u32) {
-    DEPTH.with(|d| d.set(depth));
+pub extern "C" fn solvra_call_depth_cell() -> *mut u32 {
+    DEPTH.with(|d| d.as_ptr())
 }
 
 fn aot_hook(f: Value, args: &[Value], mode: callback::CallMode) -> RtResult<Value> {

@@ -567,8 +567,7 @@ impl<'a, 'ctx> FnEmitter<'a, 'ctx> {
         let u32_ = |n: u64| cx.context.i32_type().const_int(n, false);
         if self.clone.is_some() && may_call_back(kind) {
             // What runs there counts depth from the runtime's counter (see `call_direct`).
-            let depth = self.param(0).into_int_value();
-            cx.call("solvra_set_call_depth", &[depth.into()])?;
+            self.set_depth(self.param(0).into_int_value())?;
         }
         match kind {
             Phi(_) => {

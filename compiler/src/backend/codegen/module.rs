@@ -581,7 +581,7 @@ pub(super) fn emit_module<'ctx>(
         staging: RefCell::new(Staging::default()),
     };
     // Clones are called directly, with the LLVM calling convention that passes most in
-    // registers; the first parameter is the call depth (`solvra_call_depth`).
+    // registers; the first parameter is the call depth (`solvra_call_depth_cell`).
     for (k, c) in optimized.clones.iter().enumerate() {
         let mut params: Vec<BasicMetadataTypeEnum> = vec![context.i32_type().into()];
         params.extend(c.func.params.iter().map(|&t| {

@@ -185,12 +185,12 @@ impl<'ctx> FnEmitter<'_, 'ctx> {
         args: &[Value],
     ) -> R<()> {
         let cx = self.cx;
-        let depth = cx.call("solvra_call_depth", &[])?.expect("i32");
+        let depth = self.depth()?;
         let next = self.deeper(depth)?;
         for a in args {
             self.share(self.v(*a)?)?;
         }
-        cx.call("solvra_set_call_depth", &[next.into()])?;
+        self.set_depth(next)?;
         let items = self.array_of(args)?;
         let call_args: [BasicMetadataValueEnum; 4] = [
             f.into(),
@@ -204,7 +204,7 @@ impl<'ctx> FnEmitter<'_, 'ctx> {
             }
             Target::Entry(entry) => cx.call_entry(entry, &call_args)?,
         };
-        cx.call("solvra_set_call_depth", &[depth.into()])?;
+        self.set_depth(depth)?;
         self.check(status)
     }
 }

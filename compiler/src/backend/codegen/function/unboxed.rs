@@ -3,12 +3,13 @@
 
 use super::{llvm, FnEmitter, R};
 use crate::backend::ir::{BinOp, InstKind, Type, Value};
-use inkwell::values::{BasicMetadataValueEnum, BasicValueEnum, IntValue};
+use inkwell::attributes::{Attribute, AttributeLoc};
+use inkwell::values::{BasicMetadataValueEnum, BasicValueEnum, IntValue, PointerValue};
 use inkwell::{FloatPredicate, IntPredicate};
 use solvra_rt::aot::MAX_CALL_DEPTH;
 
 /// Whether an instruction may run SolvraScript code through the runtime, which counts call
-/// depth in its own counter (`solvra_call_depth`).
+/// depth in its own counter (`solvra_call_depth_cell`).
 pub(super) fn may_call_back(kind: &InstKind) -> bool {
     matches!(
         kind,
@@ -24,6 +25,51 @@ pub(super) fn may_call_back(kind: &InstKind) -> bool {
 }
 
 impl<'ctx> FnEmitter<'_, 'ctx> {
+    /// Where the runtime keeps the call depth on this thread. The runtime function is declared
+    /// without side effects (like C's `__errno_location`), so LLVM computes it once per
+    /// function or loop rather than at each call it counts.
+    fn depth_cell(&self) -> R<PointerValue<'ctx>> {
+        let cx = self.cx;
+        let f = cx.runtime("solvra_call_depth_cell")?;
+        for (name, value) in [
+            ("memory", 0),
+            ("nounwind", 0),
+            ("willreturn", 0),
+            ("speculatable", 0),
+        ] {
+            let kind = Attribute::get_named_enum_kind_id(name);
+            f.add_attribute(
+                AttributeLoc::Function,
+                cx.context.create_enum_attribute(kind, value),
+            );
+        }
+        let call = cx.builder.build_call(f, &[], "depth.cell").map_err(llvm)?;
+        Ok(call
+            .try_as_basic_value()
+            .basic()
+            .expect("a pointer")
+            .into_pointer_value())
+    }
+
+    /// The runtime's call depth.
+    pub(super) fn depth(&self) -> R<IntValue<'ctx>> {
+        let cx = self.cx;
+        Ok(cx
+            .builder
+            .build_load(cx.context.i32_type(), self.depth_cell()?, "depth")
+            .map_err(llvm)?
+            .into_int_value())
+    }
+
+    /// Sets the runtime's call depth.
+    pub(super) fn set_depth(&self, depth: IntValue<'ctx>) -> R<()> {
+        self.cx
+            .builder
+            .build_store(self.depth_cell()?, depth)
+            .map_err(llvm)?;
+        Ok(())
+    }
+
     /// Raises the runtime error `message` when `cond` holds; continues where it does not.
     fn raise_if(&self, cond: IntValue<'ctx>, message: &str) -> R<()> {
         let cx = self.cx;
@@ -167,7 +213,7 @@ impl<'ctx> FnEmitter<'_, 'ctx> {
         let i32t = cx.context.i32_type();
         let depth = match self.clone {
             Some(_) => self.param(0).into_int_value(),
-            None => cx.call("solvra_call_depth", &[])?.expect("i32"),
+            None => self.depth()?,
         };
         let next = self.deeper(depth)?;
         let mut call_args: Vec<BasicMetadataValueEnum> = vec![next.into()];
@@ -179,7 +225,7 @@ impl<'ctx> FnEmitter<'_, 'ctx> {
             .map_err(llvm)?;
         call.set_call_convention(super::FAST_CC);
         if self.clone.is_none() {
-            cx.call("solvra_set_call_depth", &[depth.into()])?;
+            self.set_depth(depth)?;
         }
         let pair = call
             .try_as_basic_value()
