@@ -72,7 +72,7 @@ fn every_conformance_program_passes_the_ir_passes() {
 
 #[test]
 fn optimized_ir_snapshots() {
-    for name in ["fib", "loop_sum", "typed"] {
+    for name in ["fib", "loop_sum", "typed", "facts"] {
         let code = bytecode(&repo_root().join(format!("tests/data/ir/{name}.svs")));
         let o = optimized(&code).expect("passes");
         let mut listing = String::new();

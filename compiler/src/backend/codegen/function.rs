@@ -176,8 +176,14 @@ impl<'a, 'ctx> FnEmitter<'a, 'ctx> {
             literal_sizes: heap_access::literal_sizes(func),
         };
         if clone.is_some() {
-            for i in 0..func.params.len() as u32 {
-                e.scalars.insert(Value(i), e.param(i + 1));
+            for (i, ty) in func.params.iter().enumerate() {
+                let v = Value(i as u32);
+                let arg = e.param(i as u32 + 1);
+                if *ty == Type::Dyn {
+                    cx.builder.build_store(e.v(v)?, arg).map_err(llvm)?;
+                } else {
+                    e.scalars.insert(v, arg);
+                }
             }
         } else {
             e.params()?;
@@ -673,6 +679,7 @@ impl<'a, 'ctx> FnEmitter<'a, 'ctx> {
                 };
                 self.store_tag_bits(self.out(result)?, tag, bits)?;
             }
+            Unbox(t, v) => self.unbox(*t, *v, result.expect("unbox result"))?,
             CallDirect {
                 clone, args, ret, ..
             } => self.call_direct(*clone, args, *ret, result)?,

@@ -147,6 +147,7 @@ macro_rules! for_each_operand {
             | BoolNot($v)
             | IntToFloat($v)
             | Box(_, $v)
+            | Unbox(_, $v)
             | StoreGlobal { value: $v, .. }
             | InitGlobal { value: $v, .. }
             | LoadCell { cell: $v, .. }
@@ -414,6 +415,10 @@ pub enum InstKind {
     IntToFloat(Value),
     /// An unboxed value of type `ty` as a `dyn` value.
     Box(Type, Value),
+    /// The payload of a `dyn` value that the type pass proved has type `ty` whenever the
+    /// instruction that made it did not raise (`opt/types.rs`: builtins with known results,
+    /// numeric fields and globals). Checked: another tag raises an internal error.
+    Unbox(Type, Value),
     /// A direct call of specialisation `clone` of a function (`opt::Clone`), whose parameters
     /// have the types `params` and whose result has the type `ret`.
     CallDirect {
@@ -445,6 +450,7 @@ impl InstKind {
             Typed { op, ty, .. } => Some(if op.is_comparison() { Type::Bool } else { *ty }),
             TypedNeg(t, _) => Some(*t),
             IntToFloat(_) => Some(Type::Float),
+            Unbox(t, _) => Some(*t),
             CallDirect { ret, .. } => Some(*ret),
             _ => Some(Type::Dyn),
         }
@@ -589,6 +595,7 @@ impl InstKind {
             BoolNot(_) => "bool_not",
             IntToFloat(_) => "int_to_float",
             Box(..) => "box",
+            Unbox(..) => "unbox",
             CallDirect { .. } => "call_direct",
         }
     }

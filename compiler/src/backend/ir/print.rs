@@ -160,7 +160,7 @@ fn inst_text(kind: &InstKind) -> String {
             super::Const::Bool(b) => format!("{name} {b}"),
             _ => format!("{name} ?"),
         },
-        Box(t, v) => format!("{name} {t} {v}"),
+        Box(t, v) | Unbox(t, v) => format!("{name} {t} {v}"),
         CallDirect { clone, args, .. } => format!("{name} clone{clone}({})", list(args)),
         ModuleExport { module, export } => format!("{name} m{module}.e{export}"),
         _ => {

@@ -13,6 +13,7 @@
 //! functions, one at a time, from one `Prepared`). Each function is verified after the passes
 //! in debug builds and tests.
 
+mod facts;
 mod globals;
 mod ssa;
 mod types;
@@ -95,8 +96,13 @@ impl Prepared {
 
     /// Type inference and specialisation (pass 4) of the functions `compile` names.
     pub fn specialize(&self, program: &Program, compile: &[u32]) -> Result<Optimized, IrError> {
-        let (functions, clones) =
-            types::specialize(program, &self.functions, &self.orders, compile)?;
+        let (functions, clones) = types::specialize(
+            program,
+            &self.functions,
+            &self.orders,
+            compile,
+            self.scope.whole_program && !self.scope.keep_locals,
+        )?;
         if cfg!(debug_assertions) {
             for f in functions.iter().chain(clones.iter().map(|c| &c.func)) {
                 verify_function(f)?;

@@ -6,16 +6,22 @@
 //! operands (§3.6, §3.7; mixed int/float comparisons stay with the runtime, which compares them
 //! exactly), `!`, truthiness and phis have rules; everything else is `Dyn`.
 //!
-//! A call of a known function (`load_fn`) whose arguments are all proven scalars calls a
-//! *clone* of the function specialised for those argument types; the clone's result type is
+//! A call of a known function (`load_fn`) with at least one argument a proven scalar calls a
+//! *clone* of the function specialised for those argument types (the others stay `dyn`); the clone's result type is
 //! inferred too, so recursion such as `fib(n - 1) + fib(n - 2)` stays unboxed. Clones are found
 //! while inferring, and inference repeats over all bodies until no clone and no result type
 //! changes.
 //!
+//! In a native single-module build, whole-program facts (`facts.rs`) type field reads
+//! (`MaybeInt`/`MaybeFloat`: the number or `null`), globals and the results of some builtins;
+//! they join the same fixpoint.
+//!
 //! The rewrite turns proven operations into their typed forms (`typed_add`, `scalar`, …),
 //! converts ints to floats where a float operation needs one, and boxes a scalar wherever a
-//! `dyn` operand is expected. No guard is needed: a type is only assumed where it is proven.
+//! `dyn` operand is expected. A typed result of `dyn` operands is the `dyn` operation followed
+//! by a checked `unbox`. No other guard is needed: a type is only assumed where it is proven.
 
+use super::facts::{self, Body, Facts};
 use super::ssa::resolve;
 use crate::backend::ir::{
     BinOp, Block, Const, Function, Inst, InstData, InstKind, IrError, Terminator, Type, Value,
@@ -25,21 +31,41 @@ use crate::bytecode::Program;
 use std::collections::HashMap;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-enum Ty {
+pub(super) enum Ty {
     None,
     Int,
     Float,
     Bool,
+    /// An int or `null` (a field read, `facts.rs`): a `dyn` value that any arithmetic or
+    /// ordering operator either raises on or sees as an int.
+    MaybeInt,
+    /// A float or `null`, likewise.
+    MaybeFloat,
     Dyn,
 }
 
 impl Ty {
-    fn join(self, o: Ty) -> Ty {
+    pub(super) fn join(self, o: Ty) -> Ty {
         match (self, o) {
             (Ty::None, x) | (x, Ty::None) => x,
             (a, b) if a == b => a,
+            (Ty::MaybeInt, Ty::Int) | (Ty::Int, Ty::MaybeInt) => Ty::MaybeInt,
+            (Ty::MaybeFloat, Ty::Float) | (Ty::Float, Ty::MaybeFloat) => Ty::MaybeFloat,
             _ => Ty::Dyn,
         }
+    }
+
+    /// The type of a value of this type that an operator did not raise on.
+    pub(super) fn proven(self) -> Ty {
+        match self {
+            Ty::MaybeInt => Ty::Int,
+            Ty::MaybeFloat => Ty::Float,
+            t => t,
+        }
+    }
+
+    fn is_maybe(self) -> bool {
+        matches!(self, Ty::MaybeInt | Ty::MaybeFloat)
     }
 
     fn is_scalar(self) -> bool {
@@ -55,7 +81,7 @@ impl Ty {
             Ty::Int => Type::Int,
             Ty::Float => Type::Float,
             Ty::Bool => Type::Bool,
-            Ty::None | Ty::Dyn => Type::Dyn,
+            Ty::None | Ty::MaybeInt | Ty::MaybeFloat | Ty::Dyn => Type::Dyn,
         }
     }
 
@@ -83,10 +109,13 @@ const MAX_CLONE_INSTS: usize = 4000;
 
 struct Registry<'a> {
     program: &'a Program,
+    facts: Facts,
     bases: &'a [Function],
     sigs: Vec<(u32, Vec<Ty>)>,
     index: HashMap<(u32, Vec<Ty>), u32>,
     rets: Vec<Ty>,
+    /// With facts: the join of what each function's generic body returns.
+    generic_rets: HashMap<u32, Ty>,
 }
 
 impl Registry<'_> {
@@ -108,6 +137,30 @@ impl Registry<'_> {
             && body.insts.len() <= MAX_CLONE_INSTS
     }
 
+    /// What a generic call of `callee` gives when it returns: with facts, the result type of
+    /// the function's generic body if `callee` is a known function that returns its body's
+    /// result (not `async`, which gives a task, nor the entry's `main`).
+    fn generic_result(&self, f: &Function, callee: Value) -> Ty {
+        let ValueDef::Inst(ci) = f.value_def(callee) else {
+            return Ty::Dyn;
+        };
+        let InstKind::LoadFn { function, .. } = f.inst(ci).kind else {
+            return Ty::Dyn;
+        };
+        let code = &self.program.functions[function as usize];
+        let entry_main = self.program.modules[self.program.entry as usize]
+            .main
+            .map(|(_, fnn)| fnn);
+        if code.is_async || entry_main == Some(function) {
+            return Ty::Dyn;
+        }
+        match self.generic_rets.get(&function).copied() {
+            Some(t @ (Ty::Int | Ty::Float | Ty::Bool)) => t,
+            Some(Ty::None) if !self.facts.strict() => Ty::None,
+            _ => Ty::Dyn,
+        }
+    }
+
     /// The clone of `f` for `args` (made on first request) and its result type so far.
     fn request(&mut self, f: u32, args: Vec<Ty>) -> Option<(u32, Ty)> {
         if let Some(&id) = self.index.get(&(f, args.clone())) {
@@ -123,8 +176,8 @@ impl Registry<'_> {
         Some((id, Ty::None))
     }
 
-    /// The clone a call reaches, if it is one: `callee` is a known function and every
-    /// argument a proven scalar. `None` inside means an argument type is not known yet.
+    /// The clone a call reaches, if it is one: `callee` is a known function and at least one
+    /// argument a proven scalar (the others are `dyn` parameters of the clone). `None` inside means an argument type is not known yet.
     fn target(&mut self, f: &Function, callee: Value, tys: Vec<Ty>) -> Target {
         let ValueDef::Inst(ci) = f.value_def(callee) else {
             return Target::Dynamic;
@@ -138,7 +191,12 @@ impl Registry<'_> {
         if tys.contains(&Ty::None) {
             return Target::Unknown;
         }
-        if !tys.iter().all(|t| t.is_scalar()) {
+        // A clone's parameters are unboxed scalars or `dyn` values.
+        let tys: Vec<Ty> = tys
+            .into_iter()
+            .map(|t| if t.is_scalar() { t } else { Ty::Dyn })
+            .collect();
+        if !tys.iter().any(|t| t.is_scalar()) {
             return Target::Dynamic;
         }
         match self.request(function, tys) {
@@ -148,7 +206,7 @@ impl Registry<'_> {
     }
 }
 
-enum Target {
+pub(super) enum Target {
     Dynamic,
     Unknown,
     Clone(u32, Ty),
@@ -163,22 +221,41 @@ pub fn specialize(
     bases: &[Function],
     orders: &[Vec<Block>],
     compile: &[u32],
+    whole_native: bool,
 ) -> Result<(Vec<Function>, Vec<Clone>), IrError> {
     let mut reg = Registry {
         program,
+        facts: Facts::new(program, whole_native && compile.len() == bases.len()),
         bases,
         sigs: Vec::new(),
         index: HashMap::new(),
         rets: Vec::new(),
+        generic_rets: HashMap::new(),
     };
     let mut generic: HashMap<u32, Vec<Ty>> = HashMap::new();
     let mut clone_tys: Vec<Vec<Ty>> = Vec::new();
+    // With facts, every function's generic body is inferred: its stores may count.
+    let inferred: Vec<u32> = if reg.facts.enabled() {
+        (0..bases.len() as u32).collect()
+    } else {
+        compile.to_vec()
+    };
     loop {
-        let before = (reg.sigs.len(), reg.rets.clone());
-        for &f in compile {
+        let before = (
+            reg.sigs.len(),
+            reg.rets.clone(),
+            reg.facts.clone(),
+            reg.generic_rets.clone(),
+        );
+        for &f in &inferred {
             let body = &bases[f as usize];
             let params = vec![Ty::Dyn; body.params.len()];
-            generic.insert(f, infer(body, &orders[f as usize], &params, &mut reg));
+            let tys = infer(body, &orders[f as usize], &params, &mut reg);
+            if reg.facts.enabled() {
+                let r = reg.generic_rets.entry(f).or_insert(Ty::None);
+                *r = r.join(returned(body, &tys));
+            }
+            generic.insert(f, tys);
         }
         clone_tys.clear();
         let mut k = 0;
@@ -191,7 +268,14 @@ pub fn specialize(
             clone_tys.push(tys);
             k += 1;
         }
-        if (reg.sigs.len(), &reg.rets) == (before.0, &before.1) {
+        if reg.facts.enabled() {
+            gather_facts(&mut reg, &generic, &clone_tys);
+        }
+        let now = (&reg.rets, &reg.facts, &reg.generic_rets);
+        if reg.sigs.len() == before.0 && now == (&before.1, &before.2, &before.3) {
+            if reg.facts.enabled() && reg.facts.tighten() {
+                continue;
+            }
             // A clone that never returns normally still needs a result type.
             if !reg.rets.contains(&Ty::None) {
                 break;
@@ -222,6 +306,63 @@ pub fn specialize(
         clones.push(Clone { base, func });
     }
     Ok((functions, clones))
+}
+
+/// Adds the stores of every body that can run to the registry's facts (`facts.rs`).
+fn gather_facts(reg: &mut Registry, generic: &HashMap<u32, Vec<Ty>>, clone_tys: &[Vec<Ty>]) {
+    let bases = reg.bases;
+    let dynamic: Vec<Vec<u32>> = (0..bases.len())
+        .map(|f| dynamic_calls(&bases[f], &generic[&(f as u32)], reg))
+        .collect();
+    let clone_calls: Vec<Vec<u32>> = (0..clone_tys.len())
+        .map(|k| dynamic_calls(&bases[reg.sigs[k].0 as usize], &clone_tys[k], reg))
+        .collect();
+    let clones: Vec<(&Function, Vec<u32>)> = clone_calls
+        .into_iter()
+        .enumerate()
+        .map(|(k, calls)| (&bases[reg.sigs[k].0 as usize], calls))
+        .collect();
+    let reach = facts::generic_reachable(reg.program, bases, &dynamic, &clones);
+    let mut bodies: Vec<Body> = reach
+        .iter()
+        .map(|&f| Body {
+            func: &bases[f as usize],
+            ty: &generic[&f],
+        })
+        .collect();
+    bodies.extend(
+        clones
+            .iter()
+            .zip(clone_tys)
+            .map(|((func, _), ty)| Body { func, ty }),
+    );
+    let program = reg.program;
+    reg.facts.gather(program, &bodies);
+}
+
+/// The known functions `f` (with value types `ty`) calls without a clone.
+fn dynamic_calls(f: &Function, ty: &[Ty], reg: &mut Registry) -> Vec<u32> {
+    let mut out = Vec::new();
+    for b in &f.blocks {
+        for &i in &b.insts {
+            let InstKind::Call { callee, args } = &f.inst(i).kind else {
+                continue;
+            };
+            let ValueDef::Inst(ci) = f.value_def(*callee) else {
+                continue;
+            };
+            let InstKind::LoadFn { function, .. } = f.inst(ci).kind else {
+                continue;
+            };
+            let tys = args.iter().map(|a| ty[a.index()]).collect();
+            match reg.target(f, *callee, tys) {
+                Target::Dynamic => out.push(function),
+                Target::Unknown if reg.facts.strict() => out.push(function),
+                _ => {}
+            }
+        }
+    }
+    out
 }
 
 fn signature(params: &[Ty]) -> String {
@@ -281,7 +422,7 @@ fn rule(f: &Function, kind: &InstKind, ty: &[Ty], reg: &mut Registry) -> Ty {
         Const(crate::backend::ir::Const::Bool(_)) => Ty::Bool,
         Phi(incoming) => incoming.iter().map(|(_, v)| t(v)).fold(Ty::None, Ty::join),
         Binary(op, a, b) => binary(*op, t(a), t(b)),
-        Neg(v) => match t(v) {
+        Neg(v) => match t(v).proven() {
             Ty::None => Ty::None,
             x if x.is_number() => x,
             _ => Ty::Dyn,
@@ -292,11 +433,16 @@ fn rule(f: &Function, kind: &InstKind, ty: &[Ty], reg: &mut Registry) -> Ty {
             _ => Ty::Dyn,
         },
         Share(v) => match t(v) {
-            x if x == Ty::None || x.is_scalar() => x,
+            x if x == Ty::None || x.is_scalar() || x.is_maybe() => x,
             _ => Ty::Dyn,
         },
+        MemberGet { key, .. } => reg.facts.field(reg.program, *key),
+        LoadGlobal { module, index } => reg.facts.global(*module, *index),
+        Call { callee, .. } if builtin_result(f, *callee).is_some() => {
+            builtin_result(f, *callee).expect("checked")
+        }
         Call { callee, args } => match reg.target(f, *callee, args.iter().map(t).collect()) {
-            Target::Dynamic => Ty::Dyn,
+            Target::Dynamic => reg.generic_result(f, *callee),
             Target::Unknown => Ty::None,
             Target::Clone(_, ret) => ret,
         },
@@ -307,19 +453,44 @@ fn rule(f: &Function, kind: &InstKind, ty: &[Ty], reg: &mut Registry) -> Ty {
     }
 }
 
+/// The result type of `a op b`. A `MaybeInt`/`MaybeFloat` operand counts as its number type:
+/// `null` makes these operators raise (§3.6, §3.7; `+` concatenates only with a string, and
+/// the other operand is a number here). Not so `==`, which compares `null` without raising.
 fn binary(op: BinOp, a: Ty, b: Ty) -> Ty {
     if a == Ty::None || b == Ty::None {
         return Ty::None;
     }
+    let (pa, pb) = (a.proven(), b.proven());
     match op {
-        BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div | BinOp::Rem => match (a, b) {
+        BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div | BinOp::Rem => match (pa, pb) {
             (Ty::Int, Ty::Int) => Ty::Int,
-            _ if a.is_number() && b.is_number() => Ty::Float,
+            _ if pa.is_number() && pb.is_number() => Ty::Float,
             _ => Ty::Dyn,
         },
-        BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge if a == b && a.is_number() => Ty::Bool,
+        BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge if pa == pb && pa.is_number() => Ty::Bool,
         BinOp::Eq | BinOp::Ne if a == b && a.is_scalar() => Ty::Bool,
         _ => Ty::Dyn,
+    }
+}
+
+/// The result type of calling `callee` when it is a builtin whose result, when it does not
+/// raise, always has one scalar type (LANGUAGE.md §4).
+fn builtin_result(f: &Function, callee: Value) -> Option<Ty> {
+    let ValueDef::Inst(ci) = f.value_def(callee) else {
+        return None;
+    };
+    let InstKind::Builtin(id) = f.inst(ci).kind else {
+        return None;
+    };
+    let name = solvra_rt::builtins::table::BUILTINS.get(id as usize)?.name;
+    match name {
+        "len" | "now_ms" => Some(Ty::Int),
+        "sqrt" | "pow" | "sin" | "cos" | "tan" | "log" | "time" | "div" | "division" => {
+            Some(Ty::Float)
+        }
+        "float" => Some(Ty::Float),
+        "int" => Some(Ty::Int),
+        _ => None,
     }
 }
 
@@ -445,6 +616,34 @@ impl Rewriter<'_> {
         v
     }
 
+    /// Whether `kind`, whose result inference typed as a scalar, computes it as a `dyn` value
+    /// to unbox (rather than as a typed operation or a clone's call).
+    fn unboxes(&self, kind: &InstKind) -> bool {
+        match kind {
+            InstKind::LoadGlobal { .. } => true,
+            InstKind::Call { callee, .. } => builtin_result(self.f, *callee).is_some(),
+            _ => kind
+                .args()
+                .iter()
+                .any(|&v| self.f.value_type(v) == Type::Dyn),
+        }
+    }
+
+    /// Adds `kind` (an instruction with a `dyn` result) to `out`; returns its result.
+    fn emit_dyn(&mut self, b: Block, kind: InstKind, out: &mut Vec<Inst>) -> Value {
+        let inst = Inst(self.f.insts.len() as u32);
+        self.f.values.push((ValueDef::Inst(inst), Type::Dyn));
+        let v = Value(self.f.values.len() as u32 - 1);
+        self.f.insts.push(InstData {
+            kind,
+            result: Some(v),
+            block: b,
+            line: 0,
+        });
+        out.push(inst);
+        v
+    }
+
     /// `v` as a value of type `want`: itself, an int converted to a float, or a boxed scalar.
     fn coerce(
         &mut self,
@@ -492,6 +691,19 @@ impl Rewriter<'_> {
                 InstKind::Phi(incoming)
             }
             InstKind::Const(c) if rt != Some(Type::Dyn) => InstKind::Scalar(c),
+            // A typed result of `dyn` operands (a `MaybeInt`/`MaybeFloat` field, a global, a
+            // builtin's result): the operation as before, then its checked payload.
+            kind @ (InstKind::Binary(..)
+            | InstKind::Neg(_)
+            | InstKind::LoadGlobal { .. }
+            | InstKind::Call { .. })
+                if rt.is_some_and(|t| t != Type::Dyn) && self.unboxes(&kind) =>
+            {
+                let t = rt.expect("typed result");
+                let dynamic = self.boxed(b, kind, out)?;
+                let v = self.emit_dyn(b, dynamic, out);
+                InstKind::Unbox(t, v)
+            }
             InstKind::Binary(op, a, bb) if rt != Some(Type::Dyn) => {
                 let want = if op.is_comparison() {
                     ty_of(self.f, a)
@@ -532,6 +744,12 @@ impl Rewriter<'_> {
                         args,
                         ret: ret.ir(),
                     },
+                    // A generic body with a proven result (`Registry::generic_result`).
+                    _ if rt.is_some_and(|t| t != Type::Dyn) => {
+                        let call = self.boxed(b, InstKind::Call { callee, args }, out)?;
+                        let v = self.emit_dyn(b, call, out);
+                        InstKind::Unbox(rt.expect("typed result"), v)
+                    }
                     _ => self.boxed(b, InstKind::Call { callee, args }, out)?,
                 }
             }

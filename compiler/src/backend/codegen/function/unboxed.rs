@@ -7,6 +7,7 @@ use inkwell::attributes::{Attribute, AttributeLoc};
 use inkwell::values::{BasicMetadataValueEnum, BasicValueEnum, IntValue, PointerValue};
 use inkwell::{FloatPredicate, IntPredicate};
 use solvra_rt::aot::MAX_CALL_DEPTH;
+use solvra_rt::Tag;
 
 /// Whether an instruction may run SolvraScript code through the runtime, which counts call
 /// depth in its own counter (`solvra_call_depth_cell`).
@@ -67,6 +68,44 @@ impl<'ctx> FnEmitter<'_, 'ctx> {
             .builder
             .build_store(self.depth_cell()?, depth)
             .map_err(llvm)?;
+        Ok(())
+    }
+
+    /// The payload of the `dyn` value `v` as an unboxed `ty` (`unbox`, IR_SPEC.md): the type
+    /// pass proved the tag, so another one is a compiler bug, reported as an internal error
+    /// rather than read as the wrong type.
+    pub(super) fn unbox(&mut self, ty: Type, v: Value, result: Value) -> R<()> {
+        let cx = self.cx;
+        let bl = &cx.builder;
+        let (tag, bits) = self.tag_bits(self.v(v)?)?;
+        let want = match ty {
+            Type::Int => Tag::Int,
+            Type::Float => Tag::Float,
+            _ => Tag::Bool,
+        };
+        let wrong = bl
+            .build_int_compare(
+                IntPredicate::NE,
+                tag,
+                cx.context.i8_type().const_int(want as u64, false),
+                "wrong.tag",
+            )
+            .map_err(llvm)?;
+        self.raise_if(
+            wrong,
+            "internal error: a value the compiler proved typed is not",
+        )?;
+        let x: BasicValueEnum = match ty {
+            Type::Int => bits.into(),
+            Type::Float => bl
+                .build_bit_cast(bits, cx.context.f64_type(), "float")
+                .map_err(llvm)?,
+            _ => bl
+                .build_int_compare(IntPredicate::NE, bits, bits.get_type().const_zero(), "bool")
+                .map_err(llvm)?
+                .into(),
+        };
+        self.scalars.insert(result, x);
         Ok(())
     }
 
@@ -218,7 +257,14 @@ impl<'ctx> FnEmitter<'_, 'ctx> {
         let next = self.deeper(depth)?;
         let mut call_args: Vec<BasicMetadataValueEnum> = vec![next.into()];
         for a in args {
-            call_args.push(self.s(*a)?.into());
+            if self.func.value_type(*a) == Type::Dyn {
+                // As every call does (`aot::call`): the callee gets its own share of an array.
+                let at = self.v(*a)?;
+                self.share(at)?;
+                call_args.push(bl.build_load(cx.value_ty, at, "arg").map_err(llvm)?.into());
+            } else {
+                call_args.push(self.s(*a)?.into());
+            }
         }
         let call = bl
             .build_call(cx.clones[clone as usize], &call_args, "direct")
