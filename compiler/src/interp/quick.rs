@@ -10,6 +10,7 @@
 //! traces see exactly the instruction that raised them. With a cost-meter budget nothing is
 //! fused: the meter charges by original instruction (`bytecode::blocks::costs`).
 
+use super::handlers::{self, Handler};
 use crate::bytecode::{FunctionCode, Op};
 use solvra_rt::{array, ops, Tag, Value};
 
@@ -130,15 +131,26 @@ pub(crate) enum Ins {
     },
 }
 
+/// An entry of the pre-decoded view with the handler that runs it (`handlers.rs`).
+#[derive(Clone, Copy)]
+pub(crate) struct Entry {
+    pub run: Handler,
+    pub ins: Ins,
+}
+
 /// The pre-decoded view of `f` (all `Plain` when `fuse` is false).
-pub(crate) fn quicken(f: &FunctionCode, fuse: bool) -> Vec<Ins> {
+pub(crate) fn quicken(f: &FunctionCode, fuse: bool) -> Vec<Entry> {
     let code = &f.code;
     (0..code.len())
         .map(|pc| {
-            if fuse {
+            let ins = if fuse {
                 fused(&code[pc..], pc)
             } else {
                 Ins::Plain
+            };
+            Entry {
+                run: handlers::pick(&ins),
+                ins,
             }
         })
         .collect()

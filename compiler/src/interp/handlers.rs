@@ -1,0 +1,326 @@
+//! One small function per kind of pre-decoded entry (`quick::Ins`), reached through the
+//! function pointer the entry carries (`quick::Entry`): the run loop (`exec.rs`) makes one
+//! indirect call per entry instead of one `match` over every kind, so a specialised entry costs
+//! nothing to the others and each handler gets the registers to itself.
+//!
+//! A handler either completes its fast path, which cannot fail, and returns the next pc, or
+//! changes nothing and returns `PLAIN`: the run loop then executes the instruction at `pc` the
+//! ordinary way (`plain.rs`), which raises the error if there is one. `FRAMES` and `STOP` say
+//! that the frame stack changed (a call or a return).
+
+use super::quick::{fast_index_get, fast_index_set, truthy, Dst, Ins, Src};
+use super::{arith, Interp, UNINIT};
+use solvra_rt::{array, object, string, Tag, Value};
+
+/// What the entry at `pc` of the current frame does (`base` is its local slot 0, `module` and
+/// `func` its function's module and bytecode function).
+pub(crate) type Handler = fn(&mut Interp, &Ins, usize, usize, usize, u32) -> usize;
+
+/// Run the instruction at `pc` the ordinary way.
+pub(crate) const PLAIN: usize = usize::MAX;
+/// The frame stack changed (a call or a return): reload the current frame.
+pub(crate) const FRAMES: usize = usize::MAX - 1;
+/// A stop frame returned; its result is on top of the stack.
+pub(crate) const STOP: usize = usize::MAX - 2;
+
+/// The handler of `ins`.
+pub(crate) fn pick(ins: &Ins) -> Handler {
+    match *ins {
+        Ins::Plain => |_, _, _, _, _, _| PLAIN,
+        Ins::Arith { .. } => arith::pick(ins),
+        Ins::Move { .. } => moved,
+        Ins::Load { .. } => load,
+        Ins::Jump { .. } => jump,
+        Ins::JumpIf { .. } => jump_if,
+        Ins::Store { .. } => store,
+        Ins::Share => share,
+        Ins::Not => not,
+        Ins::IterNext { .. } => iter_next,
+        Ins::Pop => pop,
+        Ins::Call { .. } => call,
+        Ins::Return { .. } => ret,
+        Ins::Member { .. } => member,
+        Ins::MemberSet { .. } => member_set,
+        Ins::InitField => init_field,
+        Ins::Builtin { .. } => builtin,
+        Ins::Index { .. } => index,
+        Ins::IndexSet { .. } => index_set,
+    }
+}
+
+/// Returns from the current frame with `v`.
+#[inline(always)]
+pub(super) fn leave(it: &mut Interp, v: Value) -> usize {
+    if it.ret(v) {
+        STOP
+    } else {
+        FRAMES
+    }
+}
+
+fn moved(it: &mut Interp, ins: &Ins, pc: usize, base: usize, module: usize, _: u32) -> usize {
+    let Ins::Move { src, dst, share } = *ins else {
+        return PLAIN;
+    };
+    if let Some(v) = it.load(src, base, module) {
+        if it.store(dst, v, 0, base, module) {
+            if share {
+                array::share(v);
+            }
+            return pc + 2 + share as usize;
+        }
+    }
+    PLAIN
+}
+
+fn load(it: &mut Interp, ins: &Ins, pc: usize, base: usize, module: usize, _: u32) -> usize {
+    let Ins::Load { src, share } = *ins else {
+        return PLAIN;
+    };
+    match it.load(src, base, module) {
+        Some(v) => {
+            if share {
+                array::share(v);
+            }
+            it.stack.push(v);
+            pc + 1 + share as usize
+        }
+        None => PLAIN,
+    }
+}
+
+fn jump(it: &mut Interp, ins: &Ins, _: usize, _: usize, _: usize, func: u32) -> usize {
+    let Ins::Jump { target, back } = *ins else {
+        return PLAIN;
+    };
+    if back && it.tier.is_some() {
+        it.heat(func); // a loop's back edge
+    }
+    target as usize
+}
+
+fn jump_if(it: &mut Interp, ins: &Ins, pc: usize, _: usize, _: usize, _: u32) -> usize {
+    let Ins::JumpIf { target, when, len } = *ins else {
+        return PLAIN;
+    };
+    if truthy(it.pop()) == when {
+        target as usize
+    } else {
+        pc + len as usize
+    }
+}
+
+fn store(it: &mut Interp, ins: &Ins, pc: usize, base: usize, module: usize, _: u32) -> usize {
+    let Ins::Store { dst, share } = *ins else {
+        return PLAIN;
+    };
+    let v = it.top();
+    if !it.store(dst, v, 1, base, module) {
+        return PLAIN;
+    }
+    if share {
+        array::share(v);
+    }
+    pc + 1 + share as usize
+}
+
+fn share(it: &mut Interp, _: &Ins, pc: usize, _: usize, _: usize, _: u32) -> usize {
+    array::share(it.top());
+    pc + 1
+}
+
+fn not(it: &mut Interp, _: &Ins, pc: usize, _: usize, _: usize, _: u32) -> usize {
+    let top = it.stack.last_mut().expect("verified stack depth");
+    *top = Value::bool(!truthy(*top));
+    pc + 1
+}
+
+fn iter_next(it: &mut Interp, ins: &Ins, pc: usize, base: usize, _: usize, _: u32) -> usize {
+    let Ins::IterNext { slot, target } = *ins else {
+        return PLAIN;
+    };
+    let at = base + slot as usize;
+    let (items, index) = (it.stack[at], it.stack[at + 1]);
+    if items.tag != Tag::Array || index.tag != Tag::Int || index.as_int() < 0 {
+        return PLAIN;
+    }
+    let i = index.as_int() as usize;
+    let arr = array::obj(items);
+    if i >= arr.len() {
+        return target as usize;
+    }
+    let item = arr.get(i);
+    array::share(item);
+    it.stack[at + 1] = Value::int(i as i64 + 1);
+    it.stack.push(item);
+    pc + 1
+}
+
+fn pop(it: &mut Interp, _: &Ins, pc: usize, _: usize, _: usize, _: u32) -> usize {
+    it.stack.pop();
+    pc + 1
+}
+
+fn call(it: &mut Interp, ins: &Ins, pc: usize, _: usize, _: usize, _: u32) -> usize {
+    let Ins::Call { argc } = *ins else {
+        return PLAIN;
+    };
+    let fi = it.frames.len() - 1;
+    if it.enter(argc) {
+        it.frames[fi].pc = pc + 1;
+        return FRAMES;
+    }
+    PLAIN
+}
+
+fn ret(it: &mut Interp, ins: &Ins, _: usize, base: usize, module: usize, _: u32) -> usize {
+    let Ins::Return { src, share, .. } = *ins else {
+        return PLAIN;
+    };
+    let v = match src {
+        Src::Stack => it.pop(),
+        src => match it.load(src, base, module) {
+            Some(v) => v,
+            None => return PLAIN,
+        },
+    };
+    if share {
+        array::share(v);
+    }
+    leave(it, v)
+}
+
+fn member(it: &mut Interp, ins: &Ins, pc: usize, base: usize, module: usize, func: u32) -> usize {
+    let Ins::Member { src, key, len } = *ins else {
+        return PLAIN;
+    };
+    let o = match src {
+        Src::Stack => it.top(),
+        src => it.load(src, base, module).unwrap_or(Value::NULL),
+    };
+    if o.tag != Tag::Object {
+        return PLAIN;
+    }
+    let name = string::as_str(it.consts[key as usize]);
+    let at = pc + len as usize - 1;
+    let cache = &mut it.caches[func as usize][at];
+    let v = object::obj(o).get_cached(name, cache);
+    match src {
+        Src::Stack => *it.stack.last_mut().expect("verified stack depth") = v,
+        _ => it.stack.push(v),
+    }
+    pc + len as usize
+}
+
+/// A field write to an object through the inline cache of its `MemberSet`.
+fn member_set(
+    it: &mut Interp,
+    ins: &Ins,
+    pc: usize,
+    base: usize,
+    module: usize,
+    func: u32,
+) -> usize {
+    let Ins::MemberSet {
+        o,
+        v,
+        key,
+        dst,
+        len,
+    } = *ins
+    else {
+        return PLAIN;
+    };
+    let Some((ov, vv, popped)) = it.operands(o, v, base, module) else {
+        return PLAIN;
+    };
+    if ov.tag != Tag::Object || !it.can_store(dst, module) {
+        return PLAIN;
+    }
+    let at = pc + len as usize - 1 - dst.is_some() as usize;
+    let name = string::as_str(it.consts[key as usize]);
+    object::obj(ov).set_cached(name, vv, &mut it.caches[func as usize][at]);
+    let n = it.stack.len() - popped;
+    it.stack.truncate(n);
+    match dst {
+        Some(d) => {
+            it.store(d, ov, 0, base, module);
+        }
+        None => it.stack.push(ov),
+    }
+    pc + len as usize
+}
+
+fn init_field(it: &mut Interp, _: &Ins, pc: usize, _: usize, _: usize, func: u32) -> usize {
+    let n = it.stack.len();
+    let (o, v) = (it.stack[n - 2], it.stack[n - 1]);
+    let cache = &it.transitions[func as usize][pc];
+    if o.tag == Tag::Object && object::obj(o).add_by_cache(v, cache) {
+        it.stack.pop();
+        return pc + 1;
+    }
+    PLAIN
+}
+
+fn builtin(it: &mut Interp, ins: &Ins, pc: usize, _: usize, _: usize, _: u32) -> usize {
+    let Ins::Builtin { id } = *ins else {
+        return PLAIN;
+    };
+    let v = it.builtins[id as usize];
+    if v.is_null() {
+        return PLAIN;
+    }
+    it.stack.push(v);
+    pc + 1
+}
+
+fn index(it: &mut Interp, ins: &Ins, pc: usize, base: usize, module: usize, _: u32) -> usize {
+    let Ins::Index { c, i, len } = *ins else {
+        return PLAIN;
+    };
+    let Some((c, i, popped)) = it.operands(c, i, base, module) else {
+        return PLAIN;
+    };
+    let Some(v) = fast_index_get(c, i) else {
+        return PLAIN;
+    };
+    let n = it.stack.len() - popped;
+    it.stack.truncate(n);
+    it.stack.push(v);
+    pc + len as usize
+}
+
+/// An element write that changes neither the array's sharing nor its storage.
+fn index_set(it: &mut Interp, ins: &Ins, pc: usize, base: usize, module: usize, _: u32) -> usize {
+    let Ins::IndexSet { c, i, v, dst, len } = *ins else {
+        return PLAIN;
+    };
+    let (Some(cv), Some(iv), Some(vv)) = (
+        it.load(c, base, module),
+        it.load(i, base, module),
+        it.load(v, base, module),
+    ) else {
+        return PLAIN;
+    };
+    if !it.can_store(dst, module) || !fast_index_set(cv, iv, vv) {
+        return PLAIN;
+    }
+    match dst {
+        Some(d) => {
+            it.store(d, cv, 0, base, module);
+        }
+        None => it.stack.push(cv),
+    }
+    pc + len as usize
+}
+
+impl Interp {
+    /// Whether a fused store to `dst` (if any) cannot fail: not an uninitialised global.
+    #[inline(always)]
+    fn can_store(&self, dst: Option<Dst>, module: usize) -> bool {
+        match dst {
+            Some(Dst::Global(index)) => self.globals[module][index as usize] != UNINIT,
+            _ => true,
+        }
+    }
+}
