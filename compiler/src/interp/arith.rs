@@ -9,17 +9,10 @@
 //! instruction at `pc` runs the ordinary way (`handlers::PLAIN`).
 
 use super::handlers::{leave, Handler, PLAIN};
+use super::kinds::{kind, ANY, CONST, GLOBAL, INT, LOCAL, STACK};
 use super::quick::{fast_bin, Bin, Dst, Ins, Src, Then};
 use super::{Interp, UNINIT};
 use solvra_rt::Value;
-
-// Operand kinds.
-const STACK: u8 = 0;
-const LOCAL: u8 = 1;
-const GLOBAL: u8 = 2;
-const INT: u8 = 3;
-const CONST: u8 = 4;
-const ANY: u8 = 5;
 
 // Continuations (`Then`).
 const PUSH: u8 = 0;
@@ -27,6 +20,11 @@ const STORE: u8 = 1;
 const STORE_JUMP: u8 = 2;
 const RETURN: u8 = 3;
 const BRANCH: u8 = 4;
+
+// The second operator (`op2`): none, `+`, `-`, `*` (their index in `OPS`), or another one,
+// read from the entry.
+const NO2: u8 = u8::MAX;
+const ANY2: u8 = u8::MAX - 1;
 
 const OPS: [Bin; 11] = [
     Bin::Add,
@@ -62,28 +60,23 @@ pub(crate) fn pick(ins: &Ins) -> Handler {
         Then::Return => RETURN,
         Then::Branch(_) => BRANCH,
     };
-    let op = OPS.iter().position(|&o| o == op).expect("every operator") as u8;
+    let index = |op| OPS.iter().position(|&o| o == op).expect("every operator") as u8;
+    let two = match op2 {
+        None => NO2,
+        Some(op2 @ (Bin::Add | Bin::Sub | Bin::Mul)) => index(op2),
+        Some(_) => ANY2,
+    };
+    let op = index(op);
     match kind(a) {
-        STACK => pick_b::<STACK>(kind(b), op, t, op2.is_some()),
-        LOCAL => pick_b::<LOCAL>(kind(b), op, t, op2.is_some()),
-        GLOBAL => pick_b::<GLOBAL>(kind(b), op, t, op2.is_some()),
+        STACK => pick_b::<STACK>(kind(b), op, t, two),
+        LOCAL => pick_b::<LOCAL>(kind(b), op, t, two),
+        GLOBAL => pick_b::<GLOBAL>(kind(b), op, t, two),
         // Immediates on the left are rare enough to be loaded the general way.
-        _ => pick_b::<ANY>(kind(b), op, t, op2.is_some()),
+        _ => pick_b::<ANY>(kind(b), op, t, two),
     }
 }
 
-fn kind(s: Src) -> u8 {
-    match s {
-        Src::Stack => STACK,
-        Src::Local(_) => LOCAL,
-        Src::Global(_) => GLOBAL,
-        Src::Int(_) => INT,
-        Src::Const(_) => CONST,
-        Src::True | Src::False | Src::Null => ANY,
-    }
-}
-
-fn pick_b<const A: u8>(b: u8, op: u8, t: u8, two: bool) -> Handler {
+fn pick_b<const A: u8>(b: u8, op: u8, t: u8, two: u8) -> Handler {
     match b {
         STACK => pick_op::<A, STACK>(op, t, two),
         LOCAL => pick_op::<A, LOCAL>(op, t, two),
@@ -94,7 +87,7 @@ fn pick_b<const A: u8>(b: u8, op: u8, t: u8, two: bool) -> Handler {
     }
 }
 
-fn pick_op<const A: u8, const B: u8>(op: u8, t: u8, two: bool) -> Handler {
+fn pick_op<const A: u8, const B: u8>(op: u8, t: u8, two: u8) -> Handler {
     match op {
         0 => pick_then::<A, B, 0>(t, two),
         1 => pick_then::<A, B, 1>(t, two),
@@ -110,48 +103,28 @@ fn pick_op<const A: u8, const B: u8>(op: u8, t: u8, two: bool) -> Handler {
     }
 }
 
-fn pick_then<const A: u8, const B: u8, const OP: u8>(t: u8, two: bool) -> Handler {
-    match (t, two) {
-        (PUSH, false) => arith::<A, B, OP, PUSH, false>,
-        (PUSH, true) => arith::<A, B, OP, PUSH, true>,
-        (STORE, false) => arith::<A, B, OP, STORE, false>,
-        (STORE, true) => arith::<A, B, OP, STORE, true>,
-        (STORE_JUMP, false) => arith::<A, B, OP, STORE_JUMP, false>,
-        (STORE_JUMP, true) => arith::<A, B, OP, STORE_JUMP, true>,
-        (RETURN, false) => arith::<A, B, OP, RETURN, false>,
-        (RETURN, true) => arith::<A, B, OP, RETURN, true>,
-        (_, false) => arith::<A, B, OP, BRANCH, false>,
-        (_, true) => arith::<A, B, OP, BRANCH, true>,
+fn pick_then<const A: u8, const B: u8, const OP: u8>(t: u8, two: u8) -> Handler {
+    match t {
+        PUSH => pick_two::<A, B, OP, PUSH>(two),
+        STORE => pick_two::<A, B, OP, STORE>(two),
+        STORE_JUMP => pick_two::<A, B, OP, STORE_JUMP>(two),
+        RETURN => pick_two::<A, B, OP, RETURN>(two),
+        _ => pick_two::<A, B, OP, BRANCH>(two),
     }
 }
 
-/// Operand `$s` of kind `$k` (never `STACK`), or `return PLAIN` for an uninitialised global.
-/// A macro rather than a function returning `Option`, so that the instance is straight-line
-/// code with early exits.
-macro_rules! operand {
-    ($k:expr, $s:expr, $it:ident, $base:ident, $module:ident) => {
-        match ($k, $s) {
-            (LOCAL, Src::Local(slot)) => $it.stack[$base + slot as usize],
-            (INT, Src::Int(value)) => Value::int(value as i64),
-            (CONST, Src::Const(index)) => $it.consts[index as usize],
-            (GLOBAL, Src::Global(index)) => {
-                let v = $it.globals[$module][index as usize];
-                if v == UNINIT {
-                    return PLAIN;
-                }
-                v
-            }
-            (ANY, s) => match $it.load(s, $base, $module) {
-                Some(v) => v,
-                None => return PLAIN,
-            },
-            _ => return PLAIN,
-        }
-    };
+fn pick_two<const A: u8, const B: u8, const OP: u8, const T: u8>(two: u8) -> Handler {
+    match two {
+        NO2 => arith::<A, B, OP, T, NO2>,
+        0 => arith::<A, B, OP, T, 0>,
+        1 => arith::<A, B, OP, T, 1>,
+        2 => arith::<A, B, OP, T, 2>,
+        _ => arith::<A, B, OP, T, ANY2>,
+    }
 }
 
 /// `a; b; op [; op2]` and its continuation `T` (see `Ins::Arith`).
-fn arith<const A: u8, const B: u8, const OP: u8, const T: u8, const TWO: bool>(
+fn arith<const A: u8, const B: u8, const OP: u8, const T: u8, const TWO: u8>(
     it: &mut Interp,
     ins: &Ins,
     pc: usize,
@@ -180,12 +153,14 @@ fn arith<const A: u8, const B: u8, const OP: u8, const T: u8, const TWO: bool>(
             0,
         ),
     };
-    let Some(mut v) = fast_bin(OPS[OP as usize], x, y) else {
+    let Some(mut v) = fast_bin(bin_of(OP), x, y) else {
         return PLAIN;
     };
-    if TWO {
-        let Some(op2) = op2 else {
-            return PLAIN;
+    if TWO != NO2 {
+        let op2 = match (TWO, op2) {
+            (ANY2, Some(op2)) => op2,
+            (ANY2, None) => return PLAIN,
+            (two, _) => bin_of(two),
         };
         let w = it.stack[n - 1 - popped];
         match fast_bin(op2, w, v) {
@@ -231,6 +206,12 @@ fn arith<const A: u8, const B: u8, const OP: u8, const T: u8, const TWO: bool>(
         }
         _ => PLAIN,
     }
+}
+
+/// The operator at `index` of `OPS` (a const parameter: this folds away).
+#[inline(always)]
+fn bin_of(index: u8) -> Bin {
+    OPS[index as usize % OPS.len()]
 }
 
 /// Stores `v` to `d` and cuts the stack to `keep`, then goes on at `next`; `PLAIN`, with

@@ -8,6 +8,7 @@
 //! ordinary way (`plain.rs`), which raises the error if there is one. `FRAMES` and `STOP` say
 //! that the frame stack changed (a call or a return).
 
+use super::kinds::{kind, ANY, CONST, GLOBAL, INT, LOCAL, STACK};
 use super::quick::{fast_index_get, fast_index_set, truthy, Dst, Ins, Src};
 use super::{arith, Interp, UNINIT};
 use solvra_rt::{array, object, string, Tag, Value};
@@ -28,8 +29,26 @@ pub(crate) fn pick(ins: &Ins) -> Handler {
     match *ins {
         Ins::Plain => |_, _, _, _, _, _| PLAIN,
         Ins::Arith { .. } => arith::pick(ins),
-        Ins::Move { .. } => moved,
-        Ins::Load { .. } => load,
+        Ins::Move { src, share, .. } => match (kind(src), share) {
+            (LOCAL, false) => moved::<LOCAL, false>,
+            (GLOBAL, false) => moved::<GLOBAL, false>,
+            (INT, false) => moved::<INT, false>,
+            (CONST, false) => moved::<CONST, false>,
+            (LOCAL, true) => moved::<LOCAL, true>,
+            (GLOBAL, true) => moved::<GLOBAL, true>,
+            (_, false) => moved::<ANY, false>,
+            (_, true) => moved::<ANY, true>,
+        },
+        Ins::Load { src, share } => match (kind(src), share) {
+            (LOCAL, false) => load::<LOCAL, false>,
+            (GLOBAL, false) => load::<GLOBAL, false>,
+            (INT, false) => load::<INT, false>,
+            (CONST, false) => load::<CONST, false>,
+            (LOCAL, true) => load::<LOCAL, true>,
+            (GLOBAL, true) => load::<GLOBAL, true>,
+            (_, false) => load::<ANY, false>,
+            (_, true) => load::<ANY, true>,
+        },
         Ins::Jump { .. } => jump,
         Ins::JumpIf { .. } => jump_if,
         Ins::Store { .. } => store,
@@ -39,12 +58,34 @@ pub(crate) fn pick(ins: &Ins) -> Handler {
         Ins::Pop => pop,
         Ins::Call { .. } => call,
         Ins::Return { .. } => ret,
-        Ins::Member { .. } => member,
+        Ins::Member { src, .. } => match kind(src) {
+            STACK => member::<STACK>,
+            LOCAL => member::<LOCAL>,
+            _ => member::<ANY>,
+        },
         Ins::MemberSet { .. } => member_set,
         Ins::InitField => init_field,
         Ins::Builtin { .. } => builtin,
-        Ins::Index { .. } => index,
-        Ins::IndexSet { .. } => index_set,
+        Ins::Index { c, i, .. } => match (kind(c), kind(i)) {
+            (STACK, LOCAL) => index::<STACK, LOCAL>,
+            (STACK, GLOBAL) => index::<STACK, GLOBAL>,
+            (STACK, INT) => index::<STACK, INT>,
+            (STACK, _) => index::<STACK, ANY>,
+            (LOCAL, LOCAL) => index::<LOCAL, LOCAL>,
+            (LOCAL, GLOBAL) => index::<LOCAL, GLOBAL>,
+            (LOCAL, INT) => index::<LOCAL, INT>,
+            (GLOBAL, LOCAL) => index::<GLOBAL, LOCAL>,
+            (GLOBAL, GLOBAL) => index::<GLOBAL, GLOBAL>,
+            (GLOBAL, INT) => index::<GLOBAL, INT>,
+            _ => index::<ANY, ANY>,
+        },
+        Ins::IndexSet { c, i, .. } => match (kind(c), kind(i)) {
+            (LOCAL, LOCAL) => index_set::<LOCAL, LOCAL>,
+            (LOCAL, GLOBAL) => index_set::<LOCAL, GLOBAL>,
+            (GLOBAL, LOCAL) => index_set::<GLOBAL, LOCAL>,
+            (GLOBAL, GLOBAL) => index_set::<GLOBAL, GLOBAL>,
+            _ => index_set::<ANY, ANY>,
+        },
     }
 }
 
@@ -58,35 +99,44 @@ pub(super) fn leave(it: &mut Interp, v: Value) -> usize {
     }
 }
 
-fn moved(it: &mut Interp, ins: &Ins, pc: usize, base: usize, module: usize, _: u32) -> usize {
-    let Ins::Move { src, dst, share } = *ins else {
+fn moved<const K: u8, const SHARE: bool>(
+    it: &mut Interp,
+    ins: &Ins,
+    pc: usize,
+    base: usize,
+    module: usize,
+    _: u32,
+) -> usize {
+    let Ins::Move { src, dst, .. } = *ins else {
         return PLAIN;
     };
-    if let Some(v) = it.load(src, base, module) {
-        if it.store(dst, v, 0, base, module) {
-            if share {
-                array::share(v);
-            }
-            return pc + 2 + share as usize;
-        }
+    let v = operand!(K, src, it, base, module);
+    if !it.store(dst, v, 0, base, module) {
+        return PLAIN;
     }
-    PLAIN
+    if SHARE {
+        array::share(v);
+    }
+    pc + 2 + SHARE as usize
 }
 
-fn load(it: &mut Interp, ins: &Ins, pc: usize, base: usize, module: usize, _: u32) -> usize {
-    let Ins::Load { src, share } = *ins else {
+fn load<const K: u8, const SHARE: bool>(
+    it: &mut Interp,
+    ins: &Ins,
+    pc: usize,
+    base: usize,
+    module: usize,
+    _: u32,
+) -> usize {
+    let Ins::Load { src, .. } = *ins else {
         return PLAIN;
     };
-    match it.load(src, base, module) {
-        Some(v) => {
-            if share {
-                array::share(v);
-            }
-            it.stack.push(v);
-            pc + 1 + share as usize
-        }
-        None => PLAIN,
+    let v = operand!(K, src, it, base, module);
+    if SHARE {
+        array::share(v);
     }
+    it.stack.push(v);
+    pc + 1 + SHARE as usize
 }
 
 fn jump(it: &mut Interp, ins: &Ins, _: usize, _: usize, _: usize, func: u32) -> usize {
@@ -190,13 +240,20 @@ fn ret(it: &mut Interp, ins: &Ins, _: usize, base: usize, module: usize, _: u32)
     leave(it, v)
 }
 
-fn member(it: &mut Interp, ins: &Ins, pc: usize, base: usize, module: usize, func: u32) -> usize {
+fn member<const K: u8>(
+    it: &mut Interp,
+    ins: &Ins,
+    pc: usize,
+    base: usize,
+    module: usize,
+    func: u32,
+) -> usize {
     let Ins::Member { src, key, len } = *ins else {
         return PLAIN;
     };
-    let o = match src {
-        Src::Stack => it.top(),
-        src => it.load(src, base, module).unwrap_or(Value::NULL),
+    let o = match K {
+        STACK => it.top(),
+        _ => operand!(K, src, it, base, module),
     };
     if o.tag != Tag::Object {
         return PLAIN;
@@ -205,8 +262,8 @@ fn member(it: &mut Interp, ins: &Ins, pc: usize, base: usize, module: usize, fun
     let at = pc + len as usize - 1;
     let cache = &mut it.caches[func as usize][at];
     let v = object::obj(o).get_cached(name, cache);
-    match src {
-        Src::Stack => *it.stack.last_mut().expect("verified stack depth") = v,
+    match K {
+        STACK => *it.stack.last_mut().expect("verified stack depth") = v,
         _ => it.stack.push(v),
     }
     pc + len as usize
@@ -274,34 +331,50 @@ fn builtin(it: &mut Interp, ins: &Ins, pc: usize, _: usize, _: usize, _: u32) ->
     pc + 1
 }
 
-fn index(it: &mut Interp, ins: &Ins, pc: usize, base: usize, module: usize, _: u32) -> usize {
+fn index<const C: u8, const I: u8>(
+    it: &mut Interp,
+    ins: &Ins,
+    pc: usize,
+    base: usize,
+    module: usize,
+    _: u32,
+) -> usize {
     let Ins::Index { c, i, len } = *ins else {
         return PLAIN;
     };
-    let Some((c, i, popped)) = it.operands(c, i, base, module) else {
+    let n = it.stack.len();
+    let (cv, iv) = match C {
+        STACK => (it.stack[n - 1], operand!(I, i, it, base, module)),
+        _ => (
+            operand!(C, c, it, base, module),
+            operand!(I, i, it, base, module),
+        ),
+    };
+    let Some(v) = fast_index_get(cv, iv) else {
         return PLAIN;
     };
-    let Some(v) = fast_index_get(c, i) else {
-        return PLAIN;
-    };
-    let n = it.stack.len() - popped;
-    it.stack.truncate(n);
-    it.stack.push(v);
+    match C {
+        STACK => it.stack[n - 1] = v,
+        _ => it.stack.push(v),
+    }
     pc + len as usize
 }
 
 /// An element write that changes neither the array's sharing nor its storage.
-fn index_set(it: &mut Interp, ins: &Ins, pc: usize, base: usize, module: usize, _: u32) -> usize {
+fn index_set<const C: u8, const I: u8>(
+    it: &mut Interp,
+    ins: &Ins,
+    pc: usize,
+    base: usize,
+    module: usize,
+    _: u32,
+) -> usize {
     let Ins::IndexSet { c, i, v, dst, len } = *ins else {
         return PLAIN;
     };
-    let (Some(cv), Some(iv), Some(vv)) = (
-        it.load(c, base, module),
-        it.load(i, base, module),
-        it.load(v, base, module),
-    ) else {
-        return PLAIN;
-    };
+    let cv = operand!(C, c, it, base, module);
+    let iv = operand!(I, i, it, base, module);
+    let vv = operand!(ANY, v, it, base, module);
     if !it.can_store(dst, module) || !fast_index_set(cv, iv, vv) {
         return PLAIN;
     }

@@ -10,6 +10,8 @@
 //! A builtin that calls back into user code (`trigger_event`) enters a nested run loop through
 //! the runtime's call hook.
 
+#[macro_use]
+mod kinds;
 mod arith;
 mod call;
 mod exec;
