@@ -175,8 +175,10 @@ fn arith<const A: u8, const B: u8, const OP: u8, const T: u8, const TWO: u8>(
             if popped > 0 {
                 it.stack[n - popped] = v;
                 it.stack.truncate(n - popped + 1);
-            } else {
+            } else if it.room() {
                 it.stack.push(v);
+            } else {
+                return PLAIN;
             }
             next
         }

@@ -132,6 +132,9 @@ fn load<const K: u8, const SHARE: bool>(
         return PLAIN;
     };
     let v = operand!(K, src, it, base, module);
+    if !it.room() {
+        return PLAIN;
+    }
     if SHARE {
         array::share(v);
     }
@@ -191,7 +194,7 @@ fn iter_next(it: &mut Interp, ins: &Ins, pc: usize, base: usize, _: usize, _: u3
     };
     let at = base + slot as usize;
     let (items, index) = (it.stack[at], it.stack[at + 1]);
-    if items.tag != Tag::Array || index.tag != Tag::Int || index.as_int() < 0 {
+    if !it.room() || items.tag != Tag::Array || index.tag != Tag::Int || index.as_int() < 0 {
         return PLAIN;
     }
     let i = index.as_int() as usize;
@@ -255,7 +258,7 @@ fn member<const K: u8>(
         STACK => it.top(),
         _ => operand!(K, src, it, base, module),
     };
-    if o.tag != Tag::Object {
+    if o.tag != Tag::Object || (K != STACK && !it.room()) {
         return PLAIN;
     }
     let name = string::as_str(it.consts[key as usize]);
@@ -324,7 +327,7 @@ fn builtin(it: &mut Interp, ins: &Ins, pc: usize, _: usize, _: usize, _: u32) ->
         return PLAIN;
     };
     let v = it.builtins[id as usize];
-    if v.is_null() {
+    if v.is_null() || !it.room() {
         return PLAIN;
     }
     it.stack.push(v);
@@ -353,6 +356,9 @@ fn index<const C: u8, const I: u8>(
     let Some(v) = fast_index_get(cv, iv) else {
         return PLAIN;
     };
+    if C != STACK && !it.room() {
+        return PLAIN;
+    }
     match C {
         STACK => it.stack[n - 1] = v,
         _ => it.stack.push(v),
@@ -388,6 +394,14 @@ fn index_set<const C: u8, const I: u8>(
 }
 
 impl Interp {
+    /// Whether a push fits the stack's capacity. A handler that would grow the stack leaves the
+    /// instruction to the ordinary path instead: with the growth out of the handler, it calls
+    /// nothing and saves no registers.
+    #[inline(always)]
+    pub(super) fn room(&self) -> bool {
+        self.stack.len() < self.stack.capacity()
+    }
+
     /// Whether a fused store to `dst` (if any) cannot fail: not an uninitialised global.
     #[inline(always)]
     fn can_store(&self, dst: Option<Dst>, module: usize) -> bool {
