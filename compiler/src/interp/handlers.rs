@@ -39,6 +39,12 @@ pub(crate) fn pick(ins: &Ins) -> Handler {
             (_, false) => moved::<ANY, false>,
             (_, true) => moved::<ANY, true>,
         },
+        Ins::Move2 { src, .. } => match kind(src) {
+            LOCAL => move2::<LOCAL>,
+            GLOBAL => move2::<GLOBAL>,
+            INT => move2::<INT>,
+            _ => move2::<ANY>,
+        },
         Ins::Load { src, share } => match (kind(src), share) {
             (LOCAL, false) => load::<LOCAL, false>,
             (GLOBAL, false) => load::<GLOBAL, false>,
@@ -118,6 +124,34 @@ fn moved<const K: u8, const SHARE: bool>(
         array::share(v);
     }
     pc + 2 + SHARE as usize
+}
+
+/// Two moves; if only the first can be made, the second is left to its own entry at `pc + 2`.
+fn move2<const K: u8>(
+    it: &mut Interp,
+    ins: &Ins,
+    pc: usize,
+    base: usize,
+    module: usize,
+    _: u32,
+) -> usize {
+    let Ins::Move2 {
+        src,
+        dst,
+        src2,
+        dst2,
+    } = *ins
+    else {
+        return PLAIN;
+    };
+    let v = operand!(K, src, it, base, module);
+    if !it.store(dst, v, 0, base, module) {
+        return PLAIN;
+    }
+    match it.load(src2, base, module) {
+        Some(v) if it.store(dst2, v, 0, base, module) => pc + 4,
+        _ => pc + 2,
+    }
 }
 
 fn load<const K: u8, const SHARE: bool>(
