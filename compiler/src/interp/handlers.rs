@@ -11,7 +11,8 @@
 use super::kinds::{kind, ANY, CONST, GLOBAL, INT, LOCAL, STACK};
 use super::quick::{fast_index_get, fast_index_set, truthy, Dst, Ins, Src};
 use super::{arith, Interp, UNINIT};
-use solvra_rt::{array, object, string, Tag, Value};
+use solvra_rt::object::{self, MISSING_SLOT};
+use solvra_rt::{array, string, Tag, Value};
 
 /// What the entry at `pc` of the current frame does (`base` is its local slot 0, `module` and
 /// `func` its function's module and bytecode function).
@@ -285,7 +286,7 @@ fn member<const K: u8>(
     module: usize,
     func: u32,
 ) -> usize {
-    let Ins::Member { src, key, len } = *ins else {
+    let Ins::Member { src, len, .. } = *ins else {
         return PLAIN;
     };
     let o = match K {
@@ -295,12 +296,52 @@ fn member<const K: u8>(
     if o.tag != Tag::Object || (K != STACK && !it.room()) {
         return PLAIN;
     }
-    let name = string::as_str(it.consts[key as usize]);
-    let at = pc + len as usize - 1;
-    let cache = &mut it.caches[func as usize][at];
-    let v = object::obj(o).get_cached(name, cache);
+    // Only the cache hit is made here (as `ObjectObj::get_cached` makes it); a miss goes on in
+    // another function (a jump, not a call), so this one calls nothing and saves no registers.
+    let (obj, cache) = (
+        object::obj(o),
+        &it.caches[func as usize][pc + len as usize - 1],
+    );
+    if !std::ptr::eq(obj.shape, cache.shape) {
+        return member_miss(it, ins, pc, base, module, func);
+    }
+    let v = match cache.slot {
+        MISSING_SLOT => Value::NULL,
+        slot => obj.slots[slot],
+    };
     match K {
         STACK => *it.stack.last_mut().expect("verified stack depth") = v,
+        _ => it.stack.push(v),
+    }
+    pc + len as usize
+}
+
+/// `member` when the site's cache does not hold the object's shape: the runtime's lookup, which
+/// fills the cache.
+#[inline(never)]
+fn member_miss(
+    it: &mut Interp,
+    ins: &Ins,
+    pc: usize,
+    base: usize,
+    module: usize,
+    func: u32,
+) -> usize {
+    let Ins::Member { src, key, len } = *ins else {
+        return PLAIN;
+    };
+    let o = match src {
+        Src::Stack => it.top(),
+        src => it.load(src, base, module).unwrap_or(Value::NULL),
+    };
+    if o.tag != Tag::Object || (src != Src::Stack && !it.room()) {
+        return PLAIN;
+    }
+    let name = string::as_str(it.consts[key as usize]);
+    let cache = &mut it.caches[func as usize][pc + len as usize - 1];
+    let v = object::obj(o).get_cached(name, cache);
+    match src {
+        Src::Stack => *it.stack.last_mut().expect("verified stack depth") = v,
         _ => it.stack.push(v),
     }
     pc + len as usize
@@ -315,25 +356,25 @@ fn member_set(
     module: usize,
     func: u32,
 ) -> usize {
-    let Ins::MemberSet {
-        o,
-        v,
-        key,
-        dst,
-        len,
-    } = *ins
-    else {
+    let Ins::MemberSet { o, v, dst, len, .. } = *ins else {
         return PLAIN;
     };
     let Some((ov, vv, popped)) = it.operands(o, v, base, module) else {
         return PLAIN;
     };
-    if ov.tag != Tag::Object || !it.can_store(dst, module) {
+    // Only the cache hit is made here (as `ObjectObj::set_cached` makes it: a `null` value
+    // removes the field); a miss is left to the ordinary path, which fills the cache. Field
+    // writes to objects of changing shapes are rare, unlike reads (`t.l == null` on a leaf).
+    if ov.tag != Tag::Object || vv.is_null() || !it.can_store(dst, module) {
         return PLAIN;
     }
     let at = pc + len as usize - 1 - dst.is_some() as usize;
-    let name = string::as_str(it.consts[key as usize]);
-    object::obj(ov).set_cached(name, vv, &mut it.caches[func as usize][at]);
+    let (obj, cache) = (object::obj(ov), &it.caches[func as usize][at]);
+    if !std::ptr::eq(obj.shape, cache.shape) || cache.slot == MISSING_SLOT {
+        return PLAIN;
+    }
+    array::share(vv);
+    obj.slots[cache.slot] = vv;
     let n = it.stack.len() - popped;
     it.stack.truncate(n);
     match dst {
