@@ -1,11 +1,11 @@
 //! The run loop: fetch, dispatch, repeat, until a stop frame returns.
 //!
 //! The current frame's function, code and base are cached in locals and reloaded whenever the
-//! frame stack changes (call, return). Each step dispatches on the pre-decoded view
-//! (`quick.rs`): a superinstruction either completes on its fast path, which cannot fail, or
-//! leaves the instruction at `pc` to the ordinary path (`plain.rs`). The ordinary path stores
-//! the frame's pc before it executes anything, so an error finds the handler covering the
-//! instruction that raised it; a call stores it before calling too.
+//! frame stack changes (call, return). Each step calls the handler of the pre-decoded entry at
+//! `pc` (`quick.rs`, `handlers.rs`): it either completes its fast path, which cannot fail, and
+//! returns the next pc, or leaves the instruction at `pc` to the ordinary path (`plain.rs`). The
+//! ordinary path stores the frame's pc before it executes anything, so an error finds the
+//! handler covering the instruction that raised it; a call stores it before calling too.
 
 use super::handlers::{FRAMES, STOP};
 use super::plain::Flow;
