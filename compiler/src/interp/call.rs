@@ -175,7 +175,10 @@ impl Interp {
         for v in &self.stack[base..] {
             array::share(*v);
         }
-        self.stack.resize(base + f.locals as usize, Value::NULL);
+        // Most functions have no locals beyond their parameters: no call to `resize`.
+        if f.locals != argc {
+            self.stack.resize(base + f.locals as usize, Value::NULL);
+        }
         self.frames.push(Frame {
             func,
             pc: 0,
@@ -253,8 +256,9 @@ impl Interp {
     pub(crate) fn ret(&mut self, value: Value) -> bool {
         let frame = self.frames.pop().expect("a frame is running");
         self.trace_return();
-        self.stack.truncate(frame.base - 1);
-        self.stack.push(value);
+        // The result takes the callee's place: a store, where a push would check capacity.
+        self.stack[frame.base - 1] = value;
+        self.stack.truncate(frame.base);
         frame.stop
     }
 

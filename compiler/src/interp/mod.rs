@@ -10,8 +10,12 @@
 //! A builtin that calls back into user code (`trigger_event`) enters a nested run loop through
 //! the runtime's call hook.
 
+#[macro_use]
+mod kinds;
+mod arith;
 mod call;
 mod exec;
+mod handlers;
 mod plain;
 mod quick;
 mod tasks;
@@ -81,7 +85,7 @@ pub struct Interp {
     /// Trace of the error being propagated, innermost frame first.
     pub(crate) trace: Vec<String>,
     /// The pre-decoded view of each function's code (`quick.rs`).
-    pub(crate) quick: Rc<Vec<Vec<quick::Ins>>>,
+    pub(crate) quick: Rc<Vec<Vec<quick::Entry>>>,
     /// Inline caches of member accesses, by function and pc (only member instructions use
     /// theirs).
     pub(crate) caches: Vec<Vec<SiteCache>>,

@@ -10,8 +10,10 @@
 //! traces see exactly the instruction that raised them. With a cost-meter budget nothing is
 //! fused: the meter charges by original instruction (`bytecode::blocks::costs`).
 
+use super::handlers::{self, Handler};
 use crate::bytecode::{FunctionCode, Op};
-use solvra_rt::{array, ops, Tag, Value};
+use solvra_rt::array::{self, Storage};
+use solvra_rt::{ops, Tag, Value};
 
 /// Where a fused operand comes from.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -81,6 +83,13 @@ pub(crate) enum Ins {
     },
     /// `load; [Share;] store`.
     Move { src: Src, dst: Dst, share: bool },
+    /// `load; store; load; store`: two `Move`s in one entry.
+    Move2 {
+        src: Src,
+        dst: Dst,
+        src2: Src,
+        dst2: Dst,
+    },
     /// `load`, then (`share`) `Share`.
     Load { src: Src, share: bool },
     /// `Jump`; `back` for a loop's back edge.
@@ -130,15 +139,26 @@ pub(crate) enum Ins {
     },
 }
 
+/// An entry of the pre-decoded view with the handler that runs it (`handlers.rs`).
+#[derive(Clone, Copy)]
+pub(crate) struct Entry {
+    pub run: Handler,
+    pub ins: Ins,
+}
+
 /// The pre-decoded view of `f` (all `Plain` when `fuse` is false).
-pub(crate) fn quicken(f: &FunctionCode, fuse: bool) -> Vec<Ins> {
+pub(crate) fn quicken(f: &FunctionCode, fuse: bool) -> Vec<Entry> {
     let code = &f.code;
     (0..code.len())
         .map(|pc| {
-            if fuse {
+            let ins = if fuse {
                 fused(&code[pc..], pc)
             } else {
                 Ins::Plain
+            };
+            Entry {
+                run: handlers::pick(&ins),
+                ins,
             }
         })
         .collect()
@@ -263,6 +283,17 @@ fn fused(code: &[Op], pc: usize) -> Ins {
         (None, _) if at(0).and_then(bin).is_some() => (Src::Stack, Src::Stack, 0),
         (Some(s), _) => {
             return match (at(1).and_then(dst), at(1), at(2).and_then(dst)) {
+                // Two moves in a row: a compound assignment's temporaries (`c[j] = v`).
+                (Some(d), _, _)
+                    if at(2).and_then(src).is_some() && at(3).and_then(dst).is_some() =>
+                {
+                    Ins::Move2 {
+                        src: s,
+                        dst: d,
+                        src2: at(2).and_then(src).expect("matched"),
+                        dst2: at(3).and_then(dst).expect("matched"),
+                    }
+                }
                 (Some(d), _, _) => Ins::Move {
                     src: s,
                     dst: d,
@@ -396,24 +427,32 @@ fn fields(code: &[Op], s0: Option<Src>, s1: Option<Src>) -> Option<Ins> {
     })
 }
 
-/// `c[i]` for an array and an index in range (negative from the end).
+/// `c[i]` for an array and an index in range (negative from the end). The typed storage is
+/// read here rather than through `ArrayObj::get`, which is not inlined across crates.
 #[inline(always)]
 pub(crate) fn fast_index_get(c: Value, i: Value) -> Option<Value> {
     if c.tag != Tag::Array || i.tag != Tag::Int {
         return None;
     }
     let arr = array::obj(c);
-    let n = arr.len() as i64;
     let k = i.as_int();
-    let k = if k < 0 { k.wrapping_add(n) } else { k };
-    if k < 0 || k >= n {
-        return None;
-    }
-    let item = arr.get(k as usize);
-    // An element of a shared array is reachable through every copy.
-    if array::is_shared(c) {
-        array::share(item);
-    }
+    let at = |n: usize| {
+        let k = if k < 0 { k.wrapping_add(n as i64) } else { k };
+        (0..n as i64).contains(&k).then_some(k as usize)
+    };
+    let item = match &arr.storage {
+        Storage::Ints(v) => Value::int(v[at(v.len())?]),
+        Storage::Floats(v) => Value::float(v[at(v.len())?]),
+        Storage::Bools(v) => Value::bool(v[at(v.len())?]),
+        Storage::Values(v) => {
+            let item = v[at(v.len())?];
+            // An element of a shared array is reachable through every copy.
+            if array::is_shared(c) {
+                array::share(item);
+            }
+            item
+        }
+    };
     Some(item)
 }
 
@@ -425,12 +464,27 @@ pub(crate) fn fast_index_set(c: Value, i: Value, v: Value) -> bool {
     if c.tag != Tag::Array || i.tag != Tag::Int || v.tag == Tag::Array || array::is_shared(c) {
         return false;
     }
-    let arr = array::obj(c);
     let k = i.as_int();
-    if k < 0 || k >= arr.len() as i64 || arr.get(k as usize).tag != v.tag {
-        return false;
+    let at = |n: usize| (0..n as i64).contains(&k).then_some(k as usize);
+    match (&mut array::obj(c).storage, v.tag) {
+        (Storage::Ints(s), Tag::Int) => match at(s.len()) {
+            Some(k) => s[k] = v.as_int(),
+            None => return false,
+        },
+        (Storage::Floats(s), Tag::Float) => match at(s.len()) {
+            Some(k) => s[k] = v.as_float(),
+            None => return false,
+        },
+        (Storage::Bools(s), Tag::Bool) => match at(s.len()) {
+            Some(k) => s[k] = v.as_bool(),
+            None => return false,
+        },
+        (Storage::Values(s), _) => match at(s.len()) {
+            Some(k) if s[k].tag == v.tag => s[k] = v,
+            _ => return false,
+        },
+        _ => return false,
     }
-    arr.set(k as usize, v);
     true
 }
 
