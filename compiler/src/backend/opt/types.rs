@@ -629,21 +629,6 @@ impl Rewriter<'_> {
         }
     }
 
-    /// Adds `kind` (an instruction with a `dyn` result) to `out`; returns its result.
-    fn emit_dyn(&mut self, b: Block, kind: InstKind, out: &mut Vec<Inst>) -> Value {
-        let inst = Inst(self.f.insts.len() as u32);
-        self.f.values.push((ValueDef::Inst(inst), Type::Dyn));
-        let v = Value(self.f.values.len() as u32 - 1);
-        self.f.insts.push(InstData {
-            kind,
-            result: Some(v),
-            block: b,
-            line: 0,
-        });
-        out.push(inst);
-        v
-    }
-
     /// `v` as a value of type `want`: itself, an int converted to a float, or a boxed scalar.
     fn coerce(
         &mut self,
@@ -701,7 +686,7 @@ impl Rewriter<'_> {
             {
                 let t = rt.expect("typed result");
                 let dynamic = self.boxed(b, kind, out)?;
-                let v = self.emit_dyn(b, dynamic, out);
+                let v = self.emit(b, dynamic, out);
                 InstKind::Unbox(t, v)
             }
             InstKind::Binary(op, a, bb) if rt != Some(Type::Dyn) => {
@@ -747,7 +732,7 @@ impl Rewriter<'_> {
                     // A generic body with a proven result (`Registry::generic_result`).
                     _ if rt.is_some_and(|t| t != Type::Dyn) => {
                         let call = self.boxed(b, InstKind::Call { callee, args }, out)?;
-                        let v = self.emit_dyn(b, call, out);
+                        let v = self.emit(b, call, out);
                         InstKind::Unbox(rt.expect("typed result"), v)
                     }
                     _ => self.boxed(b, InstKind::Call { callee, args }, out)?,
