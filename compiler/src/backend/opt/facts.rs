@@ -203,8 +203,9 @@ impl Facts {
                         index,
                         value,
                     } => {
+                        // Unlike a field, a global keeps a `null`: no `proven` here.
                         let g = self.globals.entry((*module, *index)).or_insert(Ty::None);
-                        *g = g.join(t(*value));
+                        *g = g.join(body.ty[value.index()]);
                     }
                     _ => {}
                 }
