@@ -7,8 +7,9 @@
 //! exactly), `!`, truthiness and phis have rules; everything else is `Dyn`.
 //!
 //! A call of a known function (`load_fn`) with at least one argument a proven scalar calls a
-//! *clone* of the function specialised for those argument types (the others stay `dyn`); the clone's result type is
-//! inferred too, so recursion such as `fib(n - 1) + fib(n - 2)` stays unboxed. Clones are found
+//! *clone* of the function specialised for those argument types (the others stay `dyn`); the
+//! clone's result type is inferred too, so recursion such as `fib(n - 1) + fib(n - 2)` stays
+//! unboxed. Clones are found
 //! while inferring, and inference repeats over all bodies until no clone and no result type
 //! changes.
 //!
@@ -177,7 +178,8 @@ impl Registry<'_> {
     }
 
     /// The clone a call reaches, if it is one: `callee` is a known function and at least one
-    /// argument a proven scalar (the others are `dyn` parameters of the clone). `None` inside means an argument type is not known yet.
+    /// argument a proven scalar (the others are `dyn` parameters of the clone). `None` inside
+    /// means an argument type is not known yet.
     fn target(&mut self, f: &Function, callee: Value, tys: Vec<Ty>) -> Target {
         let ValueDef::Inst(ci) = f.value_def(callee) else {
             return Target::Dynamic;
