@@ -126,14 +126,11 @@ impl Registry<'_> {
     /// no `try` (its slots stay in memory, see `ssa`).
     fn clonable(&self, f: u32, argc: usize) -> bool {
         let code = &self.program.functions[f as usize];
-        let entry_main = self.program.modules[self.program.entry as usize]
-            .main
-            .map(|(_, fnn)| fnn);
         let body = &self.bases[f as usize];
         !code.is_async
             && code.captures.is_empty()
             && code.params as usize == argc
-            && entry_main != Some(f)
+            && !self.is_entry_main(f)
             && body.slots == 0
             && body.insts.len() <= MAX_CLONE_INSTS
     }
@@ -142,17 +139,10 @@ impl Registry<'_> {
     /// the function's generic body if `callee` is a known function that returns its body's
     /// result (not `async`, which gives a task, nor the entry's `main`).
     fn generic_result(&self, f: &Function, callee: Value) -> Ty {
-        let ValueDef::Inst(ci) = f.value_def(callee) else {
+        let Some(function) = known_function(f, callee) else {
             return Ty::Dyn;
         };
-        let InstKind::LoadFn { function, .. } = f.inst(ci).kind else {
-            return Ty::Dyn;
-        };
-        let code = &self.program.functions[function as usize];
-        let entry_main = self.program.modules[self.program.entry as usize]
-            .main
-            .map(|(_, fnn)| fnn);
-        if code.is_async || entry_main == Some(function) {
+        if self.program.functions[function as usize].is_async || self.is_entry_main(function) {
             return Ty::Dyn;
         }
         match self.generic_rets.get(&function).copied() {
@@ -160,6 +150,12 @@ impl Registry<'_> {
             Some(Ty::None) if !self.facts.strict() => Ty::None,
             _ => Ty::Dyn,
         }
+    }
+
+    fn is_entry_main(&self, f: u32) -> bool {
+        self.program.modules[self.program.entry as usize]
+            .main
+            .is_some_and(|(_, main)| main == f)
     }
 
     /// The clone of `f` for `args` (made on first request) and its result type so far.
@@ -181,10 +177,7 @@ impl Registry<'_> {
     /// argument a proven scalar (the others are `dyn` parameters of the clone). `None` inside
     /// means an argument type is not known yet.
     fn target(&mut self, f: &Function, callee: Value, tys: Vec<Ty>) -> Target {
-        let ValueDef::Inst(ci) = f.value_def(callee) else {
-            return Target::Dynamic;
-        };
-        let InstKind::LoadFn { function, .. } = f.inst(ci).kind else {
+        let Some(function) = known_function(f, callee) else {
             return Target::Dynamic;
         };
         if !self.clonable(function, tys.len()) {
@@ -342,6 +335,17 @@ fn gather_facts(reg: &mut Registry, generic: &HashMap<u32, Vec<Ty>>, clone_tys: 
     reg.facts.gather(program, &bodies);
 }
 
+/// The function `callee` is when it is a `load_fn` (a known module-level function).
+fn known_function(f: &Function, callee: Value) -> Option<u32> {
+    let ValueDef::Inst(ci) = f.value_def(callee) else {
+        return None;
+    };
+    match f.inst(ci).kind {
+        InstKind::LoadFn { function, .. } => Some(function),
+        _ => None,
+    }
+}
+
 /// The known functions `f` (with value types `ty`) calls without a clone.
 fn dynamic_calls(f: &Function, ty: &[Ty], reg: &mut Registry) -> Vec<u32> {
     let mut out = Vec::new();
@@ -350,10 +354,7 @@ fn dynamic_calls(f: &Function, ty: &[Ty], reg: &mut Registry) -> Vec<u32> {
             let InstKind::Call { callee, args } = &f.inst(i).kind else {
                 continue;
             };
-            let ValueDef::Inst(ci) = f.value_def(*callee) else {
-                continue;
-            };
-            let InstKind::LoadFn { function, .. } = f.inst(ci).kind else {
+            let Some(function) = known_function(f, *callee) else {
                 continue;
             };
             let tys = args.iter().map(|a| ty[a.index()]).collect();

@@ -32,17 +32,18 @@ impl<'ctx> FnEmitter<'_, 'ctx> {
     fn depth_cell(&self) -> R<PointerValue<'ctx>> {
         let cx = self.cx;
         let f = cx.runtime("solvra_call_depth_cell")?;
-        for (name, value) in [
-            ("memory", 0),
-            ("nounwind", 0),
-            ("willreturn", 0),
-            ("speculatable", 0),
-        ] {
-            let kind = Attribute::get_named_enum_kind_id(name);
-            f.add_attribute(
-                AttributeLoc::Function,
-                cx.context.create_enum_attribute(kind, value),
-            );
+        let speculatable = Attribute::get_named_enum_kind_id("speculatable");
+        // Declared once per module; the first use adds the attributes.
+        if f.get_enum_attribute(AttributeLoc::Function, speculatable)
+            .is_none()
+        {
+            for name in ["memory", "nounwind", "willreturn", "speculatable"] {
+                let kind = Attribute::get_named_enum_kind_id(name);
+                f.add_attribute(
+                    AttributeLoc::Function,
+                    cx.context.create_enum_attribute(kind, 0),
+                );
+            }
         }
         let call = cx.builder.build_call(f, &[], "depth.cell").map_err(llvm)?;
         Ok(call
